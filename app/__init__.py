@@ -1,0 +1,108 @@
+"""Ressenti web application: ``create_app`` builds it in short named steps."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, request
+
+from app.config import PROJECT_ROOT, Defaults, database_url
+from app.extensions import babel, db, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the Flask application.
+
+    Settings come from :class:`app.config.Defaults`, then ``RESSENTI_*`` environment
+    variables and ``DATABASE_URL``, then ``test_config``.
+    """
+    app = Flask(
+        __name__,
+        template_folder=str(_asset_dir("templates")),
+        static_folder=str(_asset_dir("static")),
+    )
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def _asset_dir(name: str) -> Path:
+    """Top-level ``templates/``/``static/`` in a checkout, ``app/<name>`` in a wheel."""
+    checkout = PROJECT_ROOT / name
+    return checkout if checkout.is_dir() else PACKAGE_DIR / name
+
+
+def configure(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("RESSENTI")
+    url = database_url(os.environ)
+    if url:
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if test_config:
+        app.config.update(test_config)
+    app.config["USES_LOCALDB"] = "SQLALCHEMY_DATABASE_URI" not in app.config
+    if app.config["USES_LOCALDB"]:
+        from app.localdb import LocalCluster
+
+        cluster = LocalCluster(Path(app.config["LOCALDB_DIR"]), app.config["LOCALDB_PORT"])
+        app.config["SQLALCHEMY_DATABASE_URI"] = cluster.url(app.config.get("LOCALDB_NAME", "ressenti"))
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "SECRET_KEY is not set: export RESSENTI_SECRET_KEY (a long random string); "
+            "`make run` creates one in var/secret_key"
+        )
+
+
+def select_locale() -> str:
+    languages = list(_app_languages())
+    wanted = request.args.get("lang") or request.cookies.get("lang")
+    if wanted in languages:
+        return wanted
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _app_languages():
+    from flask import current_app
+
+    return current_app.config["LANGUAGES"]
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    babel.init_app(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def locale_context() -> dict:
+        from flask_babel import get_locale
+
+        return {"current_locale": lambda: str(get_locale() or "fr")}
+
+
+def _migrations_dir() -> Path:
+    checkout = PROJECT_ROOT / "migrations"
+    return checkout if checkout.is_dir() else PACKAGE_DIR / "migrations"
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

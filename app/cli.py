@@ -1,0 +1,190 @@
+"""Command-line interface: ``flask localdb``, ``flask territories``, ``flask quartiers``,
+``flask streets`` and ``flask demo``. Each command parses, calls geo/ or the models,
+commits once and prints one summary line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app import territories
+from app.config import PROJECT_ROOT
+from app.extensions import db
+from app.localdb import LocalCluster, LocalDBError
+from geo.errors import GeoError
+from geo.quartiers import file_digest, read_quartiers
+from geo.streets import read_streets
+
+localdb_cli = AppGroup("localdb", help="Manage the embedded PostGIS cluster under var/.")
+territories_cli = AppGroup("territories", help="List and create territories.")
+quartiers_cli = AppGroup("quartiers", help="Import quartier boundaries.")
+streets_cli = AppGroup("streets", help="Import street centre-lines (offline base map).")
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+def register(app: Flask) -> None:
+    for group in (localdb_cli, territories_cli, quartiers_cli, streets_cli, demo_cli):
+        app.cli.add_command(group)
+
+
+def _cluster() -> LocalCluster:
+    config = current_app.config
+    return LocalCluster(Path(config["LOCALDB_DIR"]), config["LOCALDB_PORT"])
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+# -- localdb -----------------------------------------------------------------------------
+
+
+@localdb_cli.command("start")
+@click.option("--database", "databases", multiple=True, help="Also create this database.")
+def localdb_start(databases: tuple[str, ...]) -> None:
+    """Initialise (first time) and start the cluster, then create the app's database."""
+    if not current_app.config["USES_LOCALDB"]:
+        click.echo("DATABASE_URL is set: the embedded cluster is not used.")
+        return
+    cluster = _cluster()
+    try:
+        status = cluster.start()
+        for name in (current_app.config.get("LOCALDB_NAME", "ressenti"), *databases):
+            cluster.ensure_database(name)
+    except LocalDBError as exc:
+        _fail(str(exc))
+    click.echo(f"PostGIS running (pid {status.pid}) in {status.data_dir}")
+
+
+@localdb_cli.command("stop")
+def localdb_stop() -> None:
+    """Stop the cluster."""
+    try:
+        stopped = _cluster().stop()
+    except LocalDBError as exc:
+        _fail(str(exc))
+    click.echo("PostGIS stopped." if stopped else "PostGIS was not running.")
+
+
+@localdb_cli.command("status")
+def localdb_status() -> None:
+    """Say whether the cluster runs; exit 3 when it does not (as pg_ctl does)."""
+    status = _cluster().status()
+    if status.running:
+        click.echo(f"running (pid {status.pid}) in {status.data_dir}")
+    else:
+        click.echo(f"not running ({status.data_dir})")
+        raise SystemExit(3)
+
+
+@localdb_cli.command("url")
+def localdb_url() -> None:
+    """Print the SQLAlchemy URL of the app's database."""
+    click.echo(current_app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+# -- territories and boundaries ----------------------------------------------------------
+
+
+@territories_cli.command("list")
+def territories_list() -> None:
+    """List territories with their metric CRS and number of quartiers."""
+    from app.models import Territory
+
+    for territory in db.session.scalars(db.select(Territory).order_by(Territory.slug)):
+        click.echo(
+            f"{territory.slug}\t{territory.name}\tEPSG:{territory.metric_srid}\t"
+            f"{len(territory.quartiers)} quartiers"
+        )
+
+
+@quartiers_cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--territory", "slug", required=True, help="Territory slug, e.g. rennes.")
+@click.option("--territory-name", help="Name of the territory when it is created.")
+@click.option("--country", default="FR", show_default=True, help="ISO country code (FR, BE…).")
+@click.option("--name-field", help="Attribute with the quartier's name.")
+@click.option("--code-field", help="Attribute with the quartier's code.")
+@click.option("--skip-unchanged", is_flag=True, help="Do nothing if this file was imported.")
+def quartiers_import(file, slug, territory_name, country, name_field, code_field, skip_unchanged):
+    """Import quartier polygons from FILE (GeoJSON, GeoPackage, zipped Shapefile)."""
+    territory = territories.get_territory(slug)
+    digest = file_digest(file) if file.is_file() else ""
+    if skip_unchanged and territory and territories.quartiers_unchanged(territory, digest):
+        click.echo(f"{slug}: {file.name} already imported, nothing to do.")
+        return
+    with click.progressbar(length=_feature_count(file), label="Checking quartiers") as bar:
+        try:
+            imported = read_quartiers(file, name_field, code_field, progress=bar.update)
+        except GeoError as exc:
+            _fail(f"{file}: {exc.message}")
+    for line in imported.repaired:
+        click.echo(f"repaired: {line}")
+    for line in imported.skipped:
+        click.echo(f"skipped: {line}")
+    for code_a, code_b, area in imported.overlaps:
+        click.echo(f"overlap: {code_a} and {code_b} share {area:,.0f} m²")
+    if territory is None:
+        centre = imported.frame.geometry.union_all().centroid
+        territory = territories.create_territory(
+            slug, territory_name or slug.replace("-", " ").title(), country, centre.x, centre.y
+        )
+    result = territories.store_quartiers(territory, imported, file.name, digest)
+    db.session.commit()
+    absent = f"; not in file, kept: {', '.join(result.absent)}" if result.absent else ""
+    click.echo(
+        f"{slug}: {result.created} quartiers created, {result.updated} updated "
+        f"(from {imported.source_crs}){absent}"
+    )
+
+
+def _feature_count(file: Path) -> int:
+    import pyogrio
+
+    try:
+        source = f"/vsizip/{file.resolve()}" if file.suffix.lower() == ".zip" else file
+        return int(pyogrio.read_info(source)["features"])
+    except Exception:  # noqa: BLE001 - read_quartiers reports the real problem
+        return 0
+
+
+@streets_cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--territory", "slug", required=True, help="Territory slug, e.g. rennes.")
+@click.option("--name-field", default="name", show_default=True)
+@click.option("--skip-unchanged", is_flag=True, help="Do nothing if this file was imported.")
+def streets_import(file, slug, name_field, skip_unchanged):
+    """Replace a territory's street centre-lines with those of FILE."""
+    territory = territories.get_territory(slug)
+    if territory is None:
+        _fail(f"unknown territory {slug!r}: import its quartiers first")
+    digest = file_digest(file) if file.is_file() else ""
+    if skip_unchanged and territories.streets_unchanged(territory, digest):
+        click.echo(f"{slug}: {file.name} already imported, nothing to do.")
+        return
+    try:
+        frame = read_streets(file, name_field)
+    except GeoError as exc:
+        _fail(f"{file}: {exc.message}")
+    count = territories.store_streets(territory, frame, digest)
+    db.session.commit()
+    click.echo(f"{slug}: {count} streets imported.")
+
+
+@demo_cli.command("load")
+@click.pass_context
+def demo_load(ctx: click.Context) -> None:
+    """Import the shipped Rennes quartiers and streets (skipped when unchanged)."""
+    data = PROJECT_ROOT / "data" / "quartiers"
+    ctx.invoke(
+        quartiers_import, file=data / "rennes_quartiers.geojson", slug="rennes",
+        territory_name="Rennes", country="FR", name_field="nom", code_field="matricule",
+        skip_unchanged=True,
+    )
+    ctx.invoke(
+        streets_import, file=data / "rennes_osm_streets_2013.geojson", slug="rennes",
+        name_field="name", skip_unchanged=True,
+    )

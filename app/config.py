@@ -1,0 +1,38 @@
+"""Default settings; the environment (``RESSENTI_*`` and ``DATABASE_URL``) overrides them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    """Settings every deployment starts from."""
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Where the embedded cluster lives when DATABASE_URL is not set.
+    LOCALDB_DIR = str(PROJECT_ROOT / "var")
+    LOCALDB_PORT = 54329
+    # Base map tiles. Empty string: no tile layer (outlines and streets only).
+    TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    TILE_ATTRIBUTION = (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    )
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    JSON_SORT_KEYS = False
+
+
+def database_url(environ: os._Environ | dict) -> str | None:
+    """Return ``DATABASE_URL`` with the psycopg 3 driver, or None when unset."""
+    url = environ.get("DATABASE_URL") or environ.get("RESSENTI_DATABASE_URL")
+    if not url:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

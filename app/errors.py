@@ -1,0 +1,41 @@
+"""Error responses: JSON under /api and /ogc, a French (or English) page elsewhere."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from geo.errors import GeoError
+
+JSON_PREFIXES = ("/api/", "/ogc", "/healthz")
+
+
+def wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    if wants_json():
+        body = {"error": code, "message": message, "fields": fields or {}}
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(GeoError)
+    def geo_error(exc: GeoError):
+        fields = {exc.field: exc.message} if exc.field else {}
+        return error_response(exc.status, exc.code, exc.message, fields)
+
+    @app.errorhandler(Exception)
+    def internal_error(exc: Exception):
+        # Never leak a stack trace; roll back whatever the request half-did.
+        db.session.rollback()
+        app.logger.exception("unhandled error on %s", request.path)
+        return error_response(500, "internal_error", "Internal server error")

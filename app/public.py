@@ -1,0 +1,116 @@
+"""Public pages: territories, their quartiers on a map, and the health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, jsonify, make_response, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app import maps, territories
+from app.extensions import db
+from app.models import Quartier, Territory
+
+bp = Blueprint("public", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness and database check: 200 when PostGIS answers, 503 otherwise."""
+    try:
+        db.session.execute(sa.text("SELECT postgis_lib_version()"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="error", database="unavailable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.get("/")
+def home():
+    rows = db.session.execute(
+        sa.select(Territory, sa.func.count(Quartier.id))
+        .outerjoin(Quartier)
+        .group_by(Territory.id)
+        .order_by(Territory.name)
+    ).all()
+    return render_template("public/home.html", territories=rows)
+
+
+def _territory_or_404(slug: str) -> Territory:
+    territory = territories.get_territory(slug)
+    if territory is None:
+        abort(404, description=_("Territoire inconnu : %(slug)s", slug=slug))
+    return territory
+
+
+def _map_parts(territory: Territory, features: list[dict], bounds) -> dict[str, str]:
+    fmap = maps.base_map()
+    maps.add_streets(fmap, url_for("public.streets", slug=territory.slug))
+    maps.add_quartiers(fmap, features, _("%(area)s km²", area="{area:.2f}"))
+    if bounds:
+        fmap.fit_bounds(bounds)
+    return maps.render_parts(fmap)
+
+
+@bp.get("/t/<slug>")
+def territory(slug: str):
+    """A territory's quartiers on a map, with name and area. 404 for an unknown slug."""
+    territory = _territory_or_404(slug)
+    features = territories.quartier_features(territory)
+    parts = _map_parts(territory, features, territories.territory_bounds(territory))
+    return render_template(
+        "public/territory.html", territory=territory, features=features, fmap=parts
+    )
+
+
+@bp.get("/t/<slug>/q/<code>")
+def quartier(slug: str, code: str):
+    """One quartier on a map. 404 for an unknown territory or code."""
+    territory = _territory_or_404(slug)
+    features = territories.quartier_features(territory, code)
+    if not features:
+        abort(404, description=_("Quartier inconnu : %(code)s", code=code))
+    feature = features[0]
+    parts = _map_parts(territory, features, _feature_bounds(feature["geometry"]))
+    return render_template(
+        "public/quartier.html", territory=territory, quartier=feature["properties"], fmap=parts
+    )
+
+
+def _feature_bounds(geometry: dict) -> list[list[float]]:
+    from shapely.geometry import shape
+
+    west, south, east, north = shape(geometry).bounds
+    return [[south, west], [north, east]]
+
+
+@bp.get("/api/v1/territories/<slug>/streets.geojson")
+def streets(slug: str):
+    """Street centre-lines of a territory (an empty collection if none were imported)."""
+    territory = _territory_or_404(slug)
+    response = make_response(jsonify(territories.streets_geojson(territory)))
+    response.mimetype = "application/geo+json"
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    """Remember the reader's language choice in a cookie and go back."""
+    from flask import current_app, redirect
+
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    target = request.referrer if _same_origin(request.referrer) else url_for("public.home")
+    response = redirect(target)
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def _same_origin(url: str | None) -> bool:
+    from urllib.parse import urlsplit
+
+    if not url:
+        return False
+    return urlsplit(url).netloc == request.host

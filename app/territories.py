@@ -1,0 +1,147 @@
+"""Storing and reading territories, quartiers and streets (no commit here: callers commit)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from geoalchemy2.shape import from_shape
+from shapely.geometry import mapping
+
+from app.extensions import db
+from app.models import Quartier, Street, Territory, utcnow
+from geo import projections
+from geo.quartiers import QuartierImport
+
+
+@dataclass
+class StoreResult:
+    created: int
+    updated: int
+    absent: list[str]
+
+
+def get_territory(slug: str) -> Territory | None:
+    return db.session.scalar(sa.select(Territory).where(Territory.slug == slug))
+
+
+def create_territory(slug: str, name: str, country: str, lon: float, lat: float) -> Territory:
+    territory = Territory(
+        slug=slug, name=name, country=country.upper(),
+        metric_srid=projections.metric_srid(country, lon, lat),
+    )
+    db.session.add(territory)
+    db.session.flush()
+    return territory
+
+
+def quartiers_unchanged(territory: Territory, digest: str) -> bool:
+    digests = {q.source_digest for q in territory.quartiers}
+    return digests == {digest}
+
+
+def store_quartiers(
+    territory: Territory, imported: QuartierImport, source: str, digest: str
+) -> StoreResult:
+    """Insert or update the territory's quartiers by code; report codes absent from the file."""
+    existing = {q.code: q for q in territory.quartiers}
+    created = updated = 0
+    now = utcnow()
+    for row in imported.frame.itertuples(index=False):
+        quartier = existing.pop(row.code, None)
+        if quartier is None:
+            quartier = Quartier(territory=territory, code=row.code)
+            db.session.add(quartier)
+            created += 1
+        else:
+            updated += 1
+        quartier.name = row.name
+        quartier.geom = from_shape(row.geometry, srid=projections.WGS84)
+        quartier.source = source
+        quartier.source_digest = digest
+        quartier.imported_at = now
+    return StoreResult(created, updated, sorted(existing))
+
+
+def streets_unchanged(territory: Territory, digest: str) -> bool:
+    stored = db.session.scalars(
+        sa.select(Street.source_digest).where(Street.territory_id == territory.id).distinct()
+    ).all()
+    return stored == [digest]
+
+
+def store_streets(territory: Territory, frame, digest: str) -> int:
+    """Replace the territory's streets with those of ``frame`` (name, geometry in 4326)."""
+    db.session.execute(sa.delete(Street).where(Street.territory_id == territory.id))
+    rows = [
+        {
+            "territory_id": territory.id,
+            "name": name,
+            "geom": from_shape(geom, srid=projections.WGS84),
+            "source_digest": digest,
+        }
+        for name, geom in zip(frame["name"], frame.geometry, strict=True)
+    ]
+    if rows:
+        db.session.execute(sa.insert(Street), rows)
+    return len(rows)
+
+
+def quartier_features(territory: Territory, code: str | None = None) -> list[dict]:
+    """GeoJSON features of the territory's quartiers with their area on the ellipsoid."""
+    query = (
+        sa.select(
+            Quartier.code,
+            Quartier.name,
+            (sa.func.ST_Area(sa.cast(Quartier.geom, _geography())) / 1e6).label("area_km2"),
+            sa.func.ST_AsGeoJSON(Quartier.geom, 6).label("geometry"),
+        )
+        .where(Quartier.territory_id == territory.id)
+        .order_by(Quartier.name)
+    )
+    if code is not None:
+        query = query.where(Quartier.code == code)
+    return [
+        {
+            "type": "Feature",
+            "properties": {"code": r.code, "name": r.name, "area_km2": round(r.area_km2, 3)},
+            "geometry": json.loads(r.geometry),
+        }
+        for r in db.session.execute(query)
+    ]
+
+
+def _geography():
+    from geoalchemy2 import Geography
+
+    return Geography(srid=4326)
+
+
+def territory_bounds(territory: Territory) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` of the territory's quartiers, for Leaflet."""
+    box = db.session.execute(
+        sa.select(
+            sa.func.ST_XMin(sa.func.ST_Extent(Quartier.geom)),
+            sa.func.ST_YMin(sa.func.ST_Extent(Quartier.geom)),
+            sa.func.ST_XMax(sa.func.ST_Extent(Quartier.geom)),
+            sa.func.ST_YMax(sa.func.ST_Extent(Quartier.geom)),
+        ).where(Quartier.territory_id == territory.id)
+    ).one()
+    if box[0] is None:
+        return None
+    return [[box[1], box[0]], [box[3], box[2]]]
+
+
+def streets_geojson(territory: Territory) -> dict:
+    """The territory's streets as a GeoJSON FeatureCollection (built in PostGIS)."""
+    feature = sa.func.json_build_object(
+        "type", "Feature",
+        "properties", sa.func.json_build_object("name", Street.name),
+        "geometry", sa.cast(sa.func.ST_AsGeoJSON(Street.geom, 6), sa.JSON),
+    )
+    rows = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.json_agg(feature), sa.text("'[]'::json")))
+        .where(Street.territory_id == territory.id)
+    )
+    return {"type": "FeatureCollection", "features": rows}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Copy the front-end libraries installed by `npm ci` into static/vendor/ (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf static/vendor
+mkdir -p static/vendor/leaflet
+cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+      node_modules/leaflet/dist/images node_modules/leaflet/LICENSE static/vendor/leaflet/

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Install the system packages Ressenti needs, only those missing, on Debian or Ubuntu.
+#   scripts/install-system-deps.sh          # server: PostgreSQL + PostGIS, Node.js/npm
+#   scripts/install-system-deps.sh --test   # and Chromium for the browser tests
+# Uses sudo when not run as root. Does nothing (fast) when everything is present.
+set -euo pipefail
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+pg_major() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null | sort -V | tail -n 1 || true)
+  [ -n "$bin" ] && basename "$(dirname "$(dirname "$bin")")"
+}
+
+missing=()
+major=$(pg_major || true)
+if [ -z "$major" ]; then
+  missing+=(postgresql)
+elif [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
+  missing+=("postgresql-$major-postgis-3")
+fi
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+if [ "$want_test" = 1 ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+  echo "Missing system packages: ${missing[*]}. Install them with your package manager." >&2
+  exit 1
+fi
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+echo "Installing system packages: ${missing[*]}"
+$sudo apt-get update -q
+# Ressenti runs its own cluster under var/: don't let the packages create and start another.
+$sudo mkdir -p /etc/postgresql-common/createcluster.d
+echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/ressenti.conf >/dev/null
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# PostGIS is versioned by the server's major, known only once the server is installed.
+major=$(pg_major)
+if [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
+  $sudo apt-get install -y -q --no-install-recommends "postgresql-$major-postgis-3"
+fi

@@ -1,0 +1,86 @@
+"""Shared fixtures. Database tests run on a real PostGIS: the embedded cluster under
+var/ (started here if needed) or TEST_DATABASE_URL; the test database is recreated once
+per session, migrated with Alembic, and emptied before every test."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.config import PROJECT_ROOT, Defaults, database_url
+from app.extensions import db
+from app.localdb import LocalCluster
+
+TEST_DATABASE = "ressenti_test"
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+QUARTIERS_DATA = PROJECT_ROOT / "data" / "quartiers"
+
+
+def _fresh_local_database() -> str:
+    cluster = LocalCluster(PROJECT_ROOT / "var", Defaults.LOCALDB_PORT)
+    cluster.start()
+    with psycopg.connect(
+        host=str(cluster.socket_dir), port=cluster.port, user="ressenti", dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{TEST_DATABASE}"')
+    return cluster.url(TEST_DATABASE)
+
+
+@pytest.fixture(scope="session")
+def database_url_for_tests() -> str:
+    explicit = database_url({"DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "")})
+    url = explicit or _fresh_local_database()
+    app = create_app(_test_config(url))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _test_config(url: str, **extra) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "TILE_URL": "",
+        **extra,
+    }
+
+
+@pytest.fixture
+def app(database_url_for_tests):
+    app = create_app(_test_config(database_url_for_tests))
+    with app.app_context():
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def rennes(runner):
+    """The shipped Rennes quartiers and streets, imported with the real CLI."""
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    return "rennes"

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from geo import projections
+from geo.errors import CRSError
+
+
+@pytest.mark.parametrize(
+    ("srid", "lonlat", "xy"),
+    [
+        # Projection origins, exact by definition of each CRS.
+        (2154, (3.0, 46.5), (700_000.0, 6_600_000.0)),
+        (3812, (4 + 21 / 60 + 33.177 / 3600, 50 + 47 / 60 + 52.134 / 3600), (649_328.0, 665_262.0)),
+        (32631, (3.0, 0.0), (500_000.0, 0.0)),
+        (32733, (15.0, 0.0), (500_000.0, 10_000_000.0)),
+    ],
+)
+def test_known_points_project_to_known_coordinates(srid, lonlat, xy):
+    x, y = projections.to_metric(*lonlat, srid)
+    assert x == pytest.approx(xy[0], abs=0.01)
+    assert y == pytest.approx(xy[1], abs=0.01)
+    back = projections.to_lonlat(x, y, srid)
+    assert back == pytest.approx(lonlat, abs=1e-9)
+
+
+def test_axis_order_is_lon_lat_not_authority_lat_lon():
+    # Rennes town hall: a (lat, lon) mix-up would land in the Indian Ocean.
+    x, y = projections.to_metric(-1.6794, 48.1113, 2154)
+    assert 340_000 < x < 360_000
+    assert 6_780_000 < y < 6_800_000
+
+
+def test_arrays_are_projected_together():
+    lon = np.array([3.0, -1.6794])
+    lat = np.array([46.5, 48.1113])
+    x, y = projections.to_metric(lon, lat, 2154)
+    assert x.shape == (2,)
+    assert x[0] == pytest.approx(700_000.0, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("country", "lon", "lat", "srid"),
+    [
+        ("FR", -1.68, 48.11, 2154),  # Rennes
+        ("fr", 9.45, 42.70, 2154),  # Bastia, Corsica
+        ("BE", 4.35, 50.85, 3812),  # Brussels
+        ("FR", 55.45, -20.88, 32740),  # Saint-Denis de La Réunion: UTM 40S
+        ("FR", -61.0, 14.6, 32620),  # Fort-de-France: UTM 20N
+        ("CH", 6.14, 46.20, 32632),  # Geneva: UTM 32N
+    ],
+)
+def test_metric_srid_per_territory(country, lon, lat, srid):
+    assert projections.metric_srid(country, lon, lat) == srid
+
+
+def test_belgian_territory_outside_belgium_is_refused():
+    with pytest.raises(CRSError, match="outside Belgium"):
+        projections.metric_srid("BE", -1.68, 48.11)
+
+
+@pytest.mark.parametrize("lonlat", [(float("nan"), 48.0), (200.0, 48.0), (2.0, 95.0)])
+def test_bad_coordinates_are_refused(lonlat):
+    with pytest.raises(CRSError) as excinfo:
+        projections.metric_srid("FR", *lonlat)
+    assert excinfo.value.field == "lonlat"
+
+
+def test_unknown_epsg_code_is_a_clear_error():
+    with pytest.raises(CRSError, match="unknown EPSG code 999999"):
+        projections.crs(999999)
+
+
+def test_transformers_are_cached():
+    assert projections.transformer(4326, 2154) is projections.transformer(4326, 2154)
+    assert "Lambert-93" in projections.crs_label(2154)
