@@ -51,7 +51,9 @@ def configure(app: Flask, test_config: dict | None) -> None:
         from app.localdb import LocalCluster
 
         cluster = LocalCluster(Path(app.config["LOCALDB_DIR"]), app.config["LOCALDB_PORT"])
-        app.config["SQLALCHEMY_DATABASE_URI"] = cluster.url(app.config.get("LOCALDB_NAME", "ressenti"))
+        app.config["SQLALCHEMY_DATABASE_URI"] = cluster.url(
+            app.config.get("LOCALDB_NAME", "ressenti")
+        )
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError(
             "SECRET_KEY is not set: export RESSENTI_SECRET_KEY (a long random string); "

@@ -180,11 +180,19 @@ def demo_load(ctx: click.Context) -> None:
     """Import the shipped Rennes quartiers and streets (skipped when unchanged)."""
     data = PROJECT_ROOT / "data" / "quartiers"
     ctx.invoke(
-        quartiers_import, file=data / "rennes_quartiers.geojson", slug="rennes",
-        territory_name="Rennes", country="FR", name_field="nom", code_field="matricule",
+        quartiers_import,
+        file=data / "rennes_quartiers.geojson",
+        slug="rennes",
+        territory_name="Rennes",
+        country="FR",
+        name_field="nom",
+        code_field="matricule",
         skip_unchanged=True,
     )
     ctx.invoke(
-        streets_import, file=data / "rennes_osm_streets_2013.geojson", slug="rennes",
-        name_field="name", skip_unchanged=True,
+        streets_import,
+        file=data / "rennes_osm_streets_2013.geojson",
+        slug="rennes",
+        name_field="name",
+        skip_unchanged=True,
     )

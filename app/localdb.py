@@ -61,7 +61,10 @@ def find_bindir() -> Path:
 def check_postgis(bindir: Path) -> None:
     """Raise a clear error when the PostGIS extension is missing for this server."""
     major = bindir.parent.name
-    candidates = [Path(f"/usr/share/postgresql/{major}/extension"), bindir.parent / "share" / "extension"]
+    candidates = [
+        Path(f"/usr/share/postgresql/{major}/extension"),
+        bindir.parent / "share" / "extension",
+    ]
     if not any((c / "postgis.control").exists() for c in candidates):
         raise LocalDBError(
             f"PostGIS is not installed for PostgreSQL {major}: install it with "
@@ -96,8 +99,7 @@ class LocalCluster:
 
     def url(self, database: str = "ressenti") -> str:
         return (
-            f"postgresql+psycopg://{SUPERUSER}@/{database}"
-            f"?host={self.socket_dir}&port={self.port}"
+            f"postgresql+psycopg://{SUPERUSER}@/{database}?host={self.socket_dir}&port={self.port}"
         )
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -118,10 +120,19 @@ class LocalCluster:
         self._write_settings()
         self._remove_stale_locks()
         try:
-            _run([
-                str(bindir / "pg_ctl"), "start", "-w", "-t", str(timeout),
-                "-D", str(self.data_dir), "-l", str(self.log_file),
-            ])
+            _run(
+                [
+                    str(bindir / "pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    str(timeout),
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                ]
+            )
         except LocalDBError as exc:
             raise LocalDBError(f"{exc}\n--- {self.log_file} ---\n{self._log_tail()}") from exc
         return self.status()
@@ -140,10 +151,15 @@ class LocalCluster:
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
             raise LocalDBError(f"invalid database name {name!r}")
         with psycopg.connect(
-            host=str(self.socket_dir), port=self.port, user=SUPERUSER, dbname="postgres",
+            host=str(self.socket_dir),
+            port=self.port,
+            user=SUPERUSER,
+            dbname="postgres",
             autocommit=True,
         ) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
             return not exists
@@ -160,10 +176,18 @@ class LocalCluster:
                 _chown_tree(directory, owner.pw_uid, owner.pw_gid)
 
     def _initdb(self, bindir: Path) -> None:
-        _run([
-            str(bindir / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
-            "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
-        ])
+        _run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
         with open(self.data_dir / "postgresql.conf", "a") as conf:
             conf.write("\ninclude_if_exists = 'ressenti.conf'\n")
 
@@ -238,9 +262,12 @@ def _usable_root(root: Path) -> Path:
     probe = root
     while not probe.exists():
         probe = probe.parent
-    reachable = subprocess.run(
-        ["runuser", "-u", "postgres", "--", "test", "-x", str(probe)], check=False
-    ).returncode == 0
+    reachable = (
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", "test", "-x", str(probe)], check=False
+        ).returncode
+        == 0
+    )
     if reachable:
         return root
     tag = hashlib.sha1(str(root).encode()).hexdigest()[:12]
@@ -266,8 +293,11 @@ def wait_until_ready(cluster: LocalCluster, timeout: float = 30.0) -> None:
     while True:
         try:
             psycopg.connect(
-                host=str(cluster.socket_dir), port=cluster.port, user=SUPERUSER,
-                dbname="postgres", connect_timeout=2,
+                host=str(cluster.socket_dir),
+                port=cluster.port,
+                user=SUPERUSER,
+                dbname="postgres",
+                connect_timeout=2,
             ).close()
             return
         except psycopg.OperationalError:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from geoalchemy2.shape import from_shape
-from shapely.geometry import mapping
 
 from app.extensions import db
 from app.models import Quartier, Street, Territory, utcnow
@@ -28,7 +27,9 @@ def get_territory(slug: str) -> Territory | None:
 
 def create_territory(slug: str, name: str, country: str, lon: float, lat: float) -> Territory:
     territory = Territory(
-        slug=slug, name=name, country=country.upper(),
+        slug=slug,
+        name=name,
+        country=country.upper(),
         metric_srid=projections.metric_srid(country, lon, lat),
     )
     db.session.add(territory)
@@ -136,12 +137,16 @@ def territory_bounds(territory: Territory) -> list[list[float]] | None:
 def streets_geojson(territory: Territory) -> dict:
     """The territory's streets as a GeoJSON FeatureCollection (built in PostGIS)."""
     feature = sa.func.json_build_object(
-        "type", "Feature",
-        "properties", sa.func.json_build_object("name", Street.name),
-        "geometry", sa.cast(sa.func.ST_AsGeoJSON(Street.geom, 6), sa.JSON),
+        "type",
+        "Feature",
+        "properties",
+        sa.func.json_build_object("name", Street.name),
+        "geometry",
+        sa.cast(sa.func.ST_AsGeoJSON(Street.geom, 6), sa.JSON),
     )
     rows = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.json_agg(feature), sa.text("'[]'::json")))
-        .where(Street.territory_id == territory.id)
+        sa.select(sa.func.coalesce(sa.func.json_agg(feature), sa.text("'[]'::json"))).where(
+            Street.territory_id == territory.id
+        )
     )
     return {"type": "FeatureCollection", "features": rows}

@@ -40,9 +40,7 @@ def _check_lonlat(lon: float, lat: float) -> None:
     if not (np.isfinite(lon) and np.isfinite(lat)):
         raise CRSError(f"longitude and latitude must be finite, got ({lon}, {lat})", "lonlat")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise CRSError(
-            f"({lon}, {lat}) is not a longitude/latitude pair in degrees", "lonlat"
-        )
+        raise CRSError(f"({lon}, {lat}) is not a longitude/latitude pair in degrees", "lonlat")
 
 
 def utm_srid(lon: float, lat: float) -> int:

@@ -129,8 +129,7 @@ def _open(path: Path) -> gpd.GeoDataFrame:
         raise QuartierFileError(f"file not found: {path}", "file")
     if path.is_dir() or path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise QuartierFileError(
-            f"{path.name}: unsupported file type; use GeoJSON, GeoPackage or a zipped "
-            "Shapefile",
+            f"{path.name}: unsupported file type; use GeoJSON, GeoPackage or a zipped Shapefile",
             "file",
         )
     if path.stat().st_size == 0:
@@ -166,9 +165,7 @@ def _pick_field(
     )
 
 
-def _polygon_features(
-    frame: gpd.GeoDataFrame, name_col: str
-) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _polygon_features(frame: gpd.GeoDataFrame, name_col: str) -> tuple[gpd.GeoDataFrame, list[str]]:
     types = frame.geometry.geom_type
     keep = types.isin(POLYGONAL) & ~frame.geometry.is_empty
     skipped = [
@@ -187,12 +184,13 @@ def _clean_text(values: pd.Series) -> list[str]:
 
 
 def _check_identifiers(frame: gpd.GeoDataFrame, code_col: str, name_col: str) -> None:
-    for column, option, label in (("code", "code_field", code_col), ("name", "name_field", name_col)):
+    for column, option, label in (
+        ("code", "code_field", code_col),
+        ("name", "name_field", name_col),
+    ):
         blank = [i + 1 for i, v in enumerate(frame[column]) if not v]
         if blank:
-            raise QuartierFileError(
-                f"field {label!r} is empty for feature(s) {blank[:10]}", option
-            )
+            raise QuartierFileError(f"field {label!r} is empty for feature(s) {blank[:10]}", option)
     duplicated = sorted(set(frame["code"][frame["code"].duplicated()]))
     if duplicated:
         raise QuartierFileError(

@@ -24,7 +24,10 @@ def _fresh_local_database() -> str:
     cluster = LocalCluster(PROJECT_ROOT / "var", Defaults.LOCALDB_PORT)
     cluster.start()
     with psycopg.connect(
-        host=str(cluster.socket_dir), port=cluster.port, user="ressenti", dbname="postgres",
+        host=str(cluster.socket_dir),
+        port=cluster.port,
+        user="ressenti",
+        dbname="postgres",
         autocommit=True,
     ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')

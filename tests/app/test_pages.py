@@ -41,7 +41,9 @@ def test_territory_page_lists_quartiers_with_area_and_map(client, rennes):
     response = client.get("/t/rennes")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    rows = re.findall(r'<td><a href="/t/rennes/q/([^"]+)">([^<]+)</a></td>\s*<td class="num">([^<]+)</td>', page)
+    rows = re.findall(
+        r'<td><a href="/t/rennes/q/([^"]+)">([^<]+)</a></td>\s*<td class="num">([^<]+)</td>', page
+    )
     assert len(rows) == 12
     areas = {name: area for _code, name, area in rows}
     assert areas["Le Blosne"] == "2,69\u00a0km²"  # French decimal comma
@@ -96,8 +98,10 @@ def test_streets_are_served_as_geojson_with_etag(client, rennes):
     data = response.get_json()
     assert len(data["features"]) == 3065
     assert data["features"][0]["geometry"]["type"] in ("LineString", "MultiLineString")
-    again = client.get("/api/v1/territories/rennes/streets.geojson",
-                       headers={"If-None-Match": response.headers["ETag"]})
+    again = client.get(
+        "/api/v1/territories/rennes/streets.geojson",
+        headers={"If-None-Match": response.headers["ETag"]},
+    )
     assert again.status_code == 304
 
 
@@ -122,9 +126,20 @@ def test_quartier_names_are_escaped(app, client, runner, tmp_path):
     from shapely.geometry import box
 
     path = tmp_path / "xss.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"nom": "<img src=x onerror=alert(1)>", "code": "X"},
-        "geometry": box(-1.70, 48.10, -1.69, 48.11).__geo_interface__}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"nom": "<img src=x onerror=alert(1)>", "code": "X"},
+                        "geometry": box(-1.70, 48.10, -1.69, 48.11).__geo_interface__,
+                    }
+                ],
+            }
+        )
+    )
     assert runner.invoke(args=["quartiers", "import", str(path), "--territory", "x"]).exit_code == 0
     for url in ("/t/x", "/t/x/q/X"):
         page = client.get(url).get_data(as_text=True)

@@ -20,14 +20,25 @@ PARIS = QUARTIERS_DATA / "paris_quartiers_administratifs.geojson"
 def snapshot(app) -> list[tuple]:
     with app.app_context():
         return db.session.execute(
-            sa.select(Quartier.code, Quartier.name, Quartier.imported_at,
-                      sa.func.ST_AsEWKB(Quartier.geom)).order_by(Quartier.code)
+            sa.select(
+                Quartier.code, Quartier.name, Quartier.imported_at, sa.func.ST_AsEWKB(Quartier.geom)
+            ).order_by(Quartier.code)
         ).all()
 
 
 def import_rennes(runner, *extra):
-    return runner.invoke(args=["quartiers", "import", str(RENNES), "--territory", "rennes",
-                               "--territory-name", "Rennes", *extra])
+    return runner.invoke(
+        args=[
+            "quartiers",
+            "import",
+            str(RENNES),
+            "--territory",
+            "rennes",
+            "--territory-name",
+            "Rennes",
+            *extra,
+        ]
+    )
 
 
 def test_import_creates_territory_and_twelve_quartiers(app, runner):
@@ -42,9 +53,14 @@ def test_import_creates_territory_and_twelve_quartiers(app, runner):
             sa.select(sa.func.ST_SRID(Quartier.geom), sa.func.GeometryType(Quartier.geom)).limit(1)
         ).one()
         assert (srid, kind) == (4326, "MULTIPOLYGON")
-        total_km2 = db.session.scalar(
-            sa.select(sa.func.sum(sa.func.ST_Area(sa.cast(Quartier.geom, Geography(srid=4326)))))
-        ) / 1e6
+        total_km2 = (
+            db.session.scalar(
+                sa.select(
+                    sa.func.sum(sa.func.ST_Area(sa.cast(Quartier.geom, Geography(srid=4326))))
+                )
+            )
+            / 1e6
+        )
         assert 49 < total_km2 < 52  # the commune of Rennes is about 50 km²
 
 
@@ -68,8 +84,19 @@ def test_skip_unchanged_does_nothing_for_the_same_file(app, runner):
 
 
 def test_paris_imports_eighty_quartiers_with_explicit_fields(app, runner):
-    result = runner.invoke(args=["quartiers", "import", str(PARIS), "--territory", "paris",
-                                 "--name-field", "l_qu", "--code-field", "c_quinsee"])
+    result = runner.invoke(
+        args=[
+            "quartiers",
+            "import",
+            str(PARIS),
+            "--territory",
+            "paris",
+            "--name-field",
+            "l_qu",
+            "--code-field",
+            "c_quinsee",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "80 quartiers created" in result.output
     with app.app_context():
@@ -84,9 +111,16 @@ def _write(path, features):
 def _bad_files(tmp_path):
     empty = tmp_path / "empty.geojson"
     empty.write_bytes(b"")
-    points = _write(tmp_path / "points.geojson", [
-        {"type": "Feature", "properties": {"nom": "Mairie", "code": "M"},
-         "geometry": {"type": "Point", "coordinates": [-1.68, 48.11]}}])
+    points = _write(
+        tmp_path / "points.geojson",
+        [
+            {
+                "type": "Feature",
+                "properties": {"nom": "Mairie", "code": "M"},
+                "geometry": {"type": "Point", "coordinates": [-1.68, 48.11]},
+            }
+        ],
+    )
     return {
         "missing": ([str(tmp_path / "nope.geojson")], "file not found"),
         "empty": ([str(empty)], "is empty"),
@@ -101,12 +135,17 @@ def _shapefile_without_prj(tmp_path):
 
     from tests.geo.conftest import zip_shapefile
 
-    frame = gpd.GeoDataFrame({"nom": ["A"], "code": ["1"]},
-                             geometry=[box(350_000, 6_788_000, 351_000, 6_789_000)], crs=2154)
+    frame = gpd.GeoDataFrame(
+        {"nom": ["A"], "code": ["1"]},
+        geometry=[box(350_000, 6_788_000, 351_000, 6_789_000)],
+        crs=2154,
+    )
     return zip_shapefile(frame, tmp_path, "sans_prj", keep_prj=False)
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "unknown field", "no polygons", "missing crs"])
+@pytest.mark.parametrize(
+    "case", ["missing", "empty", "unknown field", "no polygons", "missing crs"]
+)
 def test_bad_file_gives_clear_error_and_changes_nothing(app, runner, tmp_path, case):
     import_rennes(runner)
     before = snapshot(app)
@@ -119,21 +158,32 @@ def test_bad_file_gives_clear_error_and_changes_nothing(app, runner, tmp_path, c
 
 
 def test_bad_file_for_a_new_territory_creates_nothing(app, runner, tmp_path):
-    result = runner.invoke(args=["quartiers", "import", str(tmp_path / "x.geojson"),
-                                 "--territory", "brest"])
+    result = runner.invoke(
+        args=["quartiers", "import", str(tmp_path / "x.geojson"), "--territory", "brest"]
+    )
     assert result.exit_code != 0
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Territory.id))) == 0
 
 
 def test_repairs_and_overlaps_are_reported(app, runner, tmp_path):
-    bowtie = {"type": "Polygon", "coordinates": [[[-1.70, 48.10], [-1.68, 48.12], [-1.68, 48.10],
-                                                   [-1.70, 48.12], [-1.70, 48.10]]]}
-    path = _write(tmp_path / "q.geojson", [
-        {"type": "Feature", "properties": {"nom": "Papillon", "code": "1"}, "geometry": bowtie},
-        {"type": "Feature", "properties": {"nom": "Carré", "code": "2"},
-         "geometry": box(-1.69, 48.10, -1.67, 48.12).__geo_interface__},
-    ])
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[-1.70, 48.10], [-1.68, 48.12], [-1.68, 48.10], [-1.70, 48.12], [-1.70, 48.10]]
+        ],
+    }
+    path = _write(
+        tmp_path / "q.geojson",
+        [
+            {"type": "Feature", "properties": {"nom": "Papillon", "code": "1"}, "geometry": bowtie},
+            {
+                "type": "Feature",
+                "properties": {"nom": "Carré", "code": "2"},
+                "geometry": box(-1.69, 48.10, -1.67, 48.12).__geo_interface__,
+            },
+        ],
+    )
     result = runner.invoke(args=["quartiers", "import", str(path), "--territory", "test"])
     assert result.exit_code == 0, result.output
     assert "repaired: 1 (Papillon): Self-intersection" in result.output

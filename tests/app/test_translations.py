@@ -21,8 +21,11 @@ def _source_messages() -> set[str]:
 def test_every_message_has_an_english_translation():
     with open(CATALOGUE, "rb") as handle:
         catalogue = read_po(handle)
-    translated = {m.id[0] if isinstance(m.id, tuple) else m.id
-                  for m in catalogue if m.id and m.string and all(m.string if isinstance(m.string, tuple) else [m.string])}
+    translated = {
+        m.id[0] if isinstance(m.id, tuple) else m.id
+        for m in catalogue
+        if m.id and m.string and all(m.string if isinstance(m.string, tuple) else [m.string])
+    }
     messages = _source_messages()
     assert len(messages) > 20
     missing = sorted(messages - translated)

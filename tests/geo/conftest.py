@@ -46,7 +46,10 @@ def squares() -> gpd.GeoDataFrame:
     """Two adjacent 1 km squares near Rennes, in Lambert-93."""
     return gpd.GeoDataFrame(
         {"nom": ["Ouest", "Est"], "code": ["A", "B"]},
-        geometry=[box(350_000, 6_788_000, 351_000, 6_789_000), box(351_000, 6_788_000, 352_000, 6_789_000)],
+        geometry=[
+            box(350_000, 6_788_000, 351_000, 6_789_000),
+            box(351_000, 6_788_000, 352_000, 6_789_000),
+        ],
         crs=2154,
     )
 
