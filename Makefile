@@ -43,7 +43,7 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messa
 .PHONY: translations
 translations: $(MO_FILES)
 app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d app/translations -l $*
+	$(BIN)/pybabel compile --statistics -d app/translations -l $*
 
 var/secret_key:
 	mkdir -p var
