@@ -6,8 +6,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# A RESSENTI_SECRET_KEY from the environment wins over the one generated in var/.
-FLASK := RESSENTI_SECRET_KEY="$${RESSENTI_SECRET_KEY:-$$(cat var/secret_key)}" $(BIN)/flask --app app
+# The app reads var/secret_key when RESSENTI_SECRET_KEY is not set.
+FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 

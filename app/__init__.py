@@ -55,10 +55,20 @@ def configure(app: Flask, test_config: dict | None) -> None:
             app.config.get("LOCALDB_NAME", "ressenti")
         )
     if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _generated_secret(Path(app.config["LOCALDB_DIR"]))
+    if not app.config.get("SECRET_KEY"):
         raise RuntimeError(
             "SECRET_KEY is not set: export RESSENTI_SECRET_KEY (a long random string); "
             "`make run` creates one in var/secret_key"
         )
+
+
+def _generated_secret(var_dir: Path) -> str | None:
+    """The key `make run` wrote to var/secret_key, if any."""
+    try:
+        return (var_dir / "secret_key").read_text().strip() or None
+    except OSError:
+        return None
 
 
 def select_locale() -> str:
