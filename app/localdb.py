@@ -59,13 +59,18 @@ def find_bindir() -> Path:
 
 
 def check_postgis(bindir: Path) -> None:
-    """Raise a clear error when the PostGIS extension is missing for this server."""
+    """Raise a clear error when the PostGIS extension is missing for this server.
+
+    Debian splits PostGIS into SQL scripts (``postgis.control``) and the server
+    library (``postgis-3.so``): both must be there.
+    """
     major = bindir.parent.name
-    candidates = [
-        Path(f"/usr/share/postgresql/{major}/extension"),
-        bindir.parent / "share" / "extension",
+    control = [
+        Path(f"/usr/share/postgresql/{major}/extension/postgis.control"),
+        bindir.parent / "share" / "extension" / "postgis.control",
     ]
-    if not any((c / "postgis.control").exists() for c in candidates):
+    library = list((bindir.parent / "lib").glob("postgis-3*.so"))
+    if not (any(path.exists() for path in control) and library):
         raise LocalDBError(
             f"PostGIS is not installed for PostgreSQL {major}: install it with "
             f"`apt-get install postgresql-{major}-postgis-3` (or run `make run`)"

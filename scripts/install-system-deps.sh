@@ -14,11 +14,16 @@ pg_major() {
   [ -n "$bin" ] && basename "$(dirname "$(dirname "$bin")")"
 }
 
+has_postgis() {
+  [ -f "/usr/share/postgresql/$1/extension/postgis.control" ] &&
+    ls /usr/lib/postgresql/"$1"/lib/postgis-3*.so >/dev/null 2>&1
+}
+
 missing=()
 major=$(pg_major || true)
 if [ -z "$major" ]; then
   missing+=(postgresql)
-elif [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
+elif ! has_postgis "$major"; then
   missing+=("postgresql-$major-postgis-3")
 fi
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
@@ -44,6 +49,6 @@ echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createclus
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 # PostGIS is versioned by the server's major, known only once the server is installed.
 major=$(pg_major)
-if [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
+if ! has_postgis "$major"; then
   $sudo apt-get install -y -q --no-install-recommends "postgresql-$major-postgis-3"
 fi
