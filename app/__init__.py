@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask, request
 
 from app.config import PROJECT_ROOT, Defaults, database_url
-from app.extensions import babel, db, migrate
+from app.extensions import babel, csrf, db, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -86,7 +86,13 @@ def _app_languages():
 
 
 def register_extensions(app: Flask) -> None:
+    from app import security
+    from app.auth import login_manager
+
     db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     babel.init_app(app, locale_selector=select_locale)
 
@@ -103,9 +109,10 @@ def _migrations_dir() -> Path:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.public import bp as public_bp
+    from app import accounts, admin, public
 
-    app.register_blueprint(public_bp)
+    for blueprint in (public.bp, accounts.bp, admin.bp):
+        app.register_blueprint(blueprint)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -26,7 +26,9 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 
 
 def register(app: Flask) -> None:
-    for group in (localdb_cli, territories_cli, quartiers_cli, streets_cli, demo_cli):
+    from app.users_cli import users_cli
+
+    for group in (localdb_cli, territories_cli, quartiers_cli, streets_cli, demo_cli, users_cli):
         app.cli.add_command(group)
 
 

@@ -24,6 +24,20 @@ class Defaults:
         '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     )
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # False here; the cookie is still marked Secure on every HTTPS request (app.security).
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    # Behind a reverse proxy, trust its X-Forwarded-For/Proto/Host headers.
+    PROXY_FIX = False
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # Failed logins allowed before waiting, and the first wait (doubled at each failure).
+    LOGIN_BACKOFF_SECONDS = 1
+    # Comment text of closed workshops is purged after this many months.
+    COMMENT_RETENTION_MONTHS = 24
+    # Public aggregated layers hide cells with fewer pins than this.
+    SUPPRESSION_K = 3
     JSON_SORT_KEYS = False
 
 

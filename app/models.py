@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -70,3 +71,107 @@ class Street(db.Model):
     name: Mapped[str | None] = mapped_column(sa.String(200))
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=True), nullable=False)
     source_digest: Mapped[str] = mapped_column(sa.String(64))
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+ROLES = ("admin", "coordinator", "police", "planner")
+
+user_territory = sa.Table(
+    "user_territory",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("territory_id", sa.ForeignKey("territory.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(db.Model):
+    """A person with an account: residents never have one.
+
+    ``role`` is one of :data:`ROLES`. An admin sees every territory; the other roles
+    see only the territories they are scoped to.
+    """
+
+    __tablename__ = "app_user"
+    __table_args__ = (sa.CheckConstraint(f"role IN {ROLES}", name="ck_app_user_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    territories: Mapped[list[Territory]] = relationship(
+        secondary=user_territory, order_by="Territory.name"
+    )
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", order_by="ApiToken.created_at", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def can_see(self, territory: Territory) -> bool:
+        return self.role == "admin" or any(t.id == territory.id for t in self.territories)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for scripts and QGIS; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class LoginThrottle(db.Model):
+    """Consecutive failed logins for one e-mail address, and when the next try is allowed."""
+
+    __tablename__ = "login_throttle"
+
+    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class AuditEvent(db.Model):
+    """One line of the audit log. The database refuses UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+    # No ON DELETE action: the log is append-only, so users are deactivated, never deleted.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"), index=True)
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(50), index=True)
+    target: Mapped[str] = mapped_column(sa.String(300), default="")
+    territory_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territory.id"))
+    details: Mapped[dict] = mapped_column(JSONB, default=dict)

@@ -87,3 +87,54 @@ def rennes(runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     return "rennes"
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(app):
+    """Create an account directly in the database: ``make_user("police", "rennes")``."""
+    from app.auth import hash_password
+    from app.models import Territory, User
+
+    hashed = hash_password(PASSWORD)
+
+    def make(role: str, *slugs: str, email: str | None = None, name: str | None = None) -> User:
+        with app.app_context():
+            territories = db.session.scalars(
+                sa.select(Territory).where(Territory.slug.in_(slugs))
+            ).all()
+            assert len(territories) == len(slugs), f"unknown territory in {slugs}"
+            user = User(
+                email=email or f"{role}-{'-'.join(slugs) or 'all'}@example.org",
+                name=name or f"{role.title()} {' '.join(slugs)}".strip(),
+                role=role,
+                password_hash=hashed,
+                territories=list(territories),
+            )
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return make
+
+
+def csrf_token(client, path: str = "/connexion") -> str:
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    return client.post(
+        "/connexion",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+    )

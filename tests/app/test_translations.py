@@ -12,7 +12,9 @@ METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2")]
 def _source_messages() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(PROJECT_ROOT), METHODS, keywords={"_": None, "gettext": None, "ngettext": (1, 2)}
+        str(PROJECT_ROOT),
+        METHODS,
+        keywords={"_": None, "_l": None, "gettext": None, "ngettext": (1, 2)},
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found

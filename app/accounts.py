@@ -1,0 +1,98 @@
+"""Sign-in and sign-out for coordinators, police, planners and admins; the privacy page.
+
+Residents never sign in: they join a workshop with its code.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from app import audit, auth
+from app.extensions import db
+from app.models import utcnow
+
+bp = Blueprint("accounts", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), Length(max=200)])
+
+
+class LogoutForm(FlaskForm):
+    pass
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    """Sign in. 429 with a French message while the address is throttled."""
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/login.html", form=form), 400 if form.errors else 200
+    email = form.email.data
+    wait = auth.seconds_locked(email)
+    if wait:
+        message = _("Trop de tentatives. Réessayez dans %(seconds)d secondes.", seconds=wait)
+        response = render_template("accounts/login.html", form=form, error=message)
+        return response, 429, {"Retry-After": str(wait)}
+    user = auth.find_user(email)
+    if not auth.verify_password(user, form.password.data) or not user.active:
+        auth.record_failure(email)
+        audit.record("login.failure", target=auth.normalise_email(email), actor=email[:254])
+        db.session.commit()
+        error = _("Adresse e-mail ou mot de passe incorrect.")
+        return render_template("accounts/login.html", form=form, error=error), 401
+    auth.clear_failures(email)
+    user.last_login_at = utcnow()
+    audit.record("login.success", target=user.email, user=user)
+    db.session.commit()
+    login_user(user)
+    return redirect(_safe_next(request.args.get("next")))
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: never bounce a fresh session to another site.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("public.home")
+
+
+@bp.post("/deconnexion")
+@login_required
+def logout():
+    form = LogoutForm()
+    if form.validate_on_submit():
+        audit.record("logout", target=current_user.email)
+        db.session.commit()
+        logout_user()
+    return redirect(url_for("public.home"))
+
+
+@bp.get("/confidentialite")
+def privacy():
+    """What Ressenti collects, why, for how long, and who sees it."""
+    from flask import current_app
+
+    return render_template(
+        "accounts/privacy.html",
+        retention_months=current_app.config["COMMENT_RETENTION_MONTHS"],
+        suppression_k=current_app.config["SUPPRESSION_K"],
+    )
+
+
+@bp.get("/api/v1/me")
+@login_required
+def me():
+    """The signed-in user (session or bearer token): a way for scripts to check a token."""
+    return jsonify(
+        email=current_user.email,
+        name=current_user.name,
+        role=current_user.role,
+        territories=[t.slug for t in current_user.territories],
+    )

@@ -1,0 +1,254 @@
+"""Admin pages: users and their roles, tokens, and the audit log (with CSV export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, time
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from app import audit, auth
+from app.extensions import db
+from app.models import ROLES, ApiToken, AuditEvent, Territory, User, utcnow
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ROLE_LABELS = {
+    "admin": _l("Administrateur"),
+    "coordinator": _l("Coordinateur"),
+    "police": _l("Police"),
+    "planner": _l("Urbaniste"),
+}
+AUDIT_PAGE_SIZE = 100
+
+
+@bp.before_request
+@auth.role_required("admin")
+def admins_only():
+    return None
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Rôle"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    territories = SelectMultipleField(_l("Territoires"), coerce=int)
+    active = BooleanField(_l("Compte actif"), default=True)
+
+
+class ButtonForm(FlaskForm):
+    """A form with only its CSRF token, for buttons that change something."""
+
+
+def _territory_choices() -> list[tuple[int, str]]:
+    return [
+        (t.id, t.name) for t in db.session.scalars(sa.select(Territory).order_by(Territory.name))
+    ]
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/utilisateurs", methods=["GET", "POST"])
+def users():
+    """List users; POST creates one (with a password to set through the CLI)."""
+    form = UserForm()
+    form.territories.choices = _territory_choices()
+    status = 200
+    if form.validate_on_submit():
+        if auth.find_user(form.email.data):
+            form.email.errors.append(_("Un compte existe déjà avec cette adresse."))
+            status = 422
+        else:
+            password = auth.random_password()
+            user = User(password_hash=auth.hash_password(password))
+            _apply(form, user)
+            db.session.add(user)
+            db.session.flush()
+            audit.record("user.created", target=user.email, role=user.role)
+            db.session.commit()
+            return _user_page(user, UserForm(obj=user), 201, password=password)
+    elif form.is_submitted():
+        status = 422
+    listing = db.session.scalars(sa.select(User).order_by(User.email)).all()
+    return render_template(
+        "admin/users.html", users=listing, form=form, role_labels=ROLE_LABELS
+    ), status
+
+
+def _apply(form: UserForm, user: User) -> None:
+    user.email = auth.normalise_email(form.email.data)
+    user.name = form.name.data.strip()
+    user.role = form.role.data
+    user.active = form.active.data
+    wanted = set(form.territories.data or [])
+    user.territories = [t for t in db.session.scalars(sa.select(Territory)) if t.id in wanted]
+
+
+@bp.route("/utilisateurs/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int):
+    """Edit one user's name, role, territories and status; list and revoke their tokens."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user)
+    form.territories.choices = _territory_choices()
+    if request.method == "GET":
+        form.territories.data = [t.id for t in user.territories]
+    status = 200
+    if form.validate_on_submit():
+        before = (user.role, sorted(t.slug for t in user.territories), user.active)
+        clash = auth.find_user(form.email.data)
+        if clash and clash.id != user.id:
+            form.email.errors.append(_("Un compte existe déjà avec cette adresse."))
+            status = 422
+        else:
+            _apply(form, user)
+            after = (user.role, sorted(t.slug for t in user.territories), user.active)
+            if after != before:
+                audit.record(
+                    "user.role_changed",
+                    target=user.email,
+                    before={"role": before[0], "territories": before[1], "active": before[2]},
+                    after={"role": after[0], "territories": after[1], "active": after[2]},
+                )
+            db.session.commit()
+            return redirect(url_for("admin.user", user_id=user.id))
+    elif form.is_submitted():
+        status = 422
+    return _user_page(user, form, status)
+
+
+def _user_page(user: User, form: UserForm, status: int, password: str | None = None):
+    form.territories.choices = _territory_choices()
+    form.territories.data = [t.id for t in user.territories]
+    page = render_template(
+        "admin/user.html",
+        user=user,
+        form=form,
+        button=ButtonForm(),
+        role_labels=ROLE_LABELS,
+        password=password,
+    )
+    return page, status
+
+
+@bp.post("/utilisateurs/<int:user_id>/mot-de-passe")
+def reset_password(user_id: int):
+    """Give the user a new random password, shown once on the page that answers."""
+    user = db.session.get(User, user_id) or abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    password = auth.random_password()
+    user.password_hash = auth.hash_password(password)
+    audit.record("user.password_reset", target=user.email)
+    db.session.commit()
+    return _user_page(user, UserForm(obj=user), 200, password=password)
+
+
+@bp.post("/utilisateurs/<int:user_id>/jetons/<int:token_id>/revoquer")
+def revoke_token(user_id: int, token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user_id:
+        abort(404)
+    if ButtonForm().validate_on_submit() and token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record("token.revoked", target=f"{token.user.email}:{token.prefix}")
+        db.session.commit()
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+# -- audit log -----------------------------------------------------------------------------
+
+
+def _audit_filters() -> dict:
+    """Whitelisted filters from the query string; a bad value is a 400 naming the field."""
+    args = request.args
+    filters: dict = {}
+    if args.get("action"):
+        if args["action"] not in audit.ACTIONS:
+            abort(400, description=_("Filtre « action » inconnu : %(value)s", value=args["action"]))
+        filters["action"] = args["action"]
+    if args.get("actor"):
+        filters["actor"] = args["actor"].strip()[:254]
+    for name, bound in (("from", time.min), ("to", time.max)):
+        if args.get(name):
+            try:
+                day = datetime.strptime(args[name], "%Y-%m-%d").date()
+            except ValueError:
+                abort(
+                    400, description=_("Date invalide pour « %(field)s » (AAAA-MM-JJ).", field=name)
+                )
+            filters[name] = datetime.combine(day, bound).astimezone()
+    return filters
+
+
+def _audit_query(filters: dict):
+    query = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if "action" in filters:
+        query = query.where(AuditEvent.action == filters["action"])
+    if "actor" in filters:
+        query = query.where(
+            AuditEvent.actor.ilike(f"%{_like_escape(filters['actor'])}%", escape="\\")
+        )
+    if "from" in filters:
+        query = query.where(AuditEvent.at >= filters["from"])
+    if "to" in filters:
+        query = query.where(AuditEvent.at <= filters["to"])
+    return query
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@bp.get("/journal")
+def audit_log():
+    filters = _audit_filters()
+    events = db.session.scalars(_audit_query(filters).limit(AUDIT_PAGE_SIZE)).all()
+    return render_template(
+        "admin/audit.html",
+        events=events,
+        filters=request.args,
+        actions=audit.ACTIONS,
+        page_size=AUDIT_PAGE_SIZE,
+    )
+
+
+@bp.get("/journal.csv")
+def audit_csv():
+    filters = _audit_filters()
+    audit.record("audit.exported", target="audit_event", filters=dict(request.args))
+    db.session.commit()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["at", "actor", "action", "target", "territory_id", "details"])
+    for event in db.session.scalars(_audit_query(filters)):
+        writer.writerow(
+            [
+                event.at.isoformat(),
+                _csv_safe(event.actor),
+                event.action,
+                _csv_safe(event.target),
+                event.territory_id or "",
+                _csv_safe(json.dumps(event.details, ensure_ascii=False)),
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=ressenti-journal.csv"},
+    )
+
+
+def _csv_safe(text: str) -> str:
+    # A cell starting with = + - @ is run as a formula by spreadsheets.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,227 @@
+"""Login, logout, throttling, tokens and the users CLI, on the real database."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AuditEvent, User
+from tests.conftest import PASSWORD, csrf_token, login
+
+
+def events(app, action=None) -> list[AuditEvent]:
+    with app.app_context():
+        query = sa.select(AuditEvent).order_by(AuditEvent.id)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return db.session.scalars(query).all()
+
+
+def test_login_and_logout(app, client, rennes, make_user):
+    user = make_user("coordinator", "rennes", name="Camille Coordinatrice")
+    response = login(client, user.email)
+    assert response.status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert "Camille Coordinatrice" in page and "Se déconnecter" in page
+    assert client.get("/api/v1/me").get_json() == {
+        "email": user.email,
+        "name": "Camille Coordinatrice",
+        "role": "coordinator",
+        "territories": ["rennes"],
+    }
+    token = csrf_token(client, "/")
+    assert client.post("/deconnexion", data={"csrf_token": token}).status_code == 302
+    assert client.get("/api/v1/me").status_code == 401
+    assert [e.action for e in events(app)] == ["login.success", "logout"]
+
+
+def test_session_cookie_flags(app, client, make_user):
+    user = make_user("admin")
+    response = login(client, user.email)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+    # Over HTTPS (directly or via the proxy's X-Forwarded-Proto) the cookie is Secure.
+    https = app.test_client().get("/connexion", base_url="https://ressenti.example.org")
+    assert "; Secure" in https.headers["Set-Cookie"]
+
+
+def test_wrong_password_is_refused_and_logged(app, client, make_user):
+    user = make_user("police", email="agent@example.org")
+    response = login(client, user.email, "wrong password")
+    assert response.status_code == 401
+    assert "Adresse e-mail ou mot de passe incorrect." in response.get_data(as_text=True)
+    failure = events(app, "login.failure")[0]
+    assert failure.target == "agent@example.org" and failure.user_id is None
+
+
+def test_unknown_email_gets_the_same_answer(client):
+    response = login(client, "nobody@example.org", "whatever")
+    assert response.status_code == 401
+    assert "Adresse e-mail ou mot de passe incorrect." in response.get_data(as_text=True)
+
+
+def test_deactivated_account_cannot_log_in(app, client, make_user):
+    user = make_user("planner")
+    with app.app_context():
+        db.session.get(User, user.id).active = False
+        db.session.commit()
+    assert login(client, user.email).status_code == 401
+
+
+def test_wrong_passwords_are_throttled_with_backoff(app, client, make_user):
+    user = make_user("admin")
+    app.config["LOGIN_BACKOFF_SECONDS"] = 30
+    for _ in range(5):
+        assert login(client, user.email, "nope").status_code == 401
+    # The fifth failure locked the address: even the right password now waits.
+    locked = login(client, user.email)
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) in range(25, 31)
+    assert "Trop de tentatives" in locked.get_data(as_text=True)
+
+
+def test_backoff_doubles_and_success_resets_it(app, client, make_user):
+    from app.auth import seconds_locked
+    from app.models import LoginThrottle
+
+    user = make_user("admin")
+    app.config["LOGIN_BACKOFF_SECONDS"] = 0  # count, but let every try through
+    for _ in range(7):
+        login(client, user.email, "nope")
+    with app.app_context():
+        assert db.session.get(LoginThrottle, user.email).failures == 7
+        assert seconds_locked(user.email) == 0
+    assert login(client, user.email).status_code == 302
+    with app.app_context():
+        assert db.session.get(LoginThrottle, user.email) is None
+
+
+def test_login_form_requires_csrf(client, make_user):
+    user = make_user("admin")
+    response = client.post("/connexion", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_next_parameter_only_redirects_locally(client, make_user):
+    user = make_user("admin")
+    for target, expected in (
+        ("/admin/journal", "/admin/journal"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+    ):
+        client.get("/")
+        response = client.post(
+            f"/connexion?next={target}",
+            data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client)},
+        )
+        assert response.headers["Location"] == expected
+
+
+# -- CLI and tokens --------------------------------------------------------------------------
+
+
+def test_users_cli_lifecycle(app, runner, rennes):
+    out = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "Chef@Example.org",
+            "--name",
+            "Cheffe",
+            "--role",
+            "police",
+            "--territory",
+            "rennes",
+        ],
+        input="a long password\na long password\n",
+    )
+    assert out.exit_code == 0, out.output
+    assert "created police chef@example.org" in out.output
+    out = runner.invoke(args=["users", "set-role", "chef@example.org", "--role", "planner"])
+    assert "is now planner for rennes" in out.output
+    out = runner.invoke(args=["users", "reset-password", "chef@example.org", "--generate-password"])
+    assert "password of chef@example.org reset: " in out.output
+    out = runner.invoke(args=["users", "deactivate", "chef@example.org"])
+    assert out.exit_code == 0
+    listing = runner.invoke(args=["users", "list"]).output
+    assert "chef@example.org\tplanner\trennes\tinactive" in listing
+    actions = [e.action for e in events(app)]
+    assert actions == [
+        "user.created",
+        "user.role_changed",
+        "user.password_reset",
+        "user.deactivated",
+    ]
+    role_change = events(app, "user.role_changed")[0]
+    assert role_change.details == {
+        "before": {"role": "police", "territories": ["rennes"]},
+        "after": {"role": "planner", "territories": ["rennes"]},
+    }
+
+
+def test_users_cli_errors(runner, rennes):
+    out = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "police",
+            "--generate-password",
+        ]
+    )
+    assert out.exit_code != 0 and "needs at least one --territory" in out.output
+    out = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "police",
+            "--territory",
+            "brest",
+            "--generate-password",
+        ]
+    )
+    assert out.exit_code != 0 and "unknown territory: brest" in out.output
+    out = runner.invoke(args=["users", "set-role", "ghost@example.org", "--role", "admin"])
+    assert out.exit_code != 0 and "no user with e-mail" in out.output
+
+
+def test_token_works_until_revoked(app, client, runner, make_user):
+    user = make_user("planner")
+    out = runner.invoke(args=["users", "token", "create", user.email, "--name", "QGIS"])
+    token = out.output.strip()
+    assert token.startswith("rst_") and len(token) > 40
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).get_json()["email"] == user.email
+    with app.app_context():
+        from app.models import ApiToken
+
+        stored = db.session.scalar(sa.select(ApiToken))
+        assert token not in (stored.token_hash, stored.prefix) and stored.last_used_at
+    listing = runner.invoke(args=["users", "token", "list", user.email]).output
+    assert f"{token[:10]}…\tQGIS\tactive" in listing
+    out = runner.invoke(args=["users", "token", "revoke", token[:10]])
+    assert "revoked" in out.output
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": "Bearer rst_forged"}).status_code == 401
+    )
+    assert [e.action for e in events(app)] == ["token.created", "token.revoked"]
+
+
+def test_deactivating_a_user_revokes_their_tokens(client, runner, make_user):
+    user = make_user("police")
+    token = runner.invoke(
+        args=["users", "token", "create", user.email, "--name", "x"]
+    ).output.strip()
+    runner.invoke(args=["users", "deactivate", user.email])
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401

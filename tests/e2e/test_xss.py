@@ -1,0 +1,107 @@
+"""Stored XSS: payloads in every user-text field, every page that shows them, in Chromium.
+
+A page fails if a dialog opens, a payload's script runs, the browser reports a CSP
+violation (markup got through escaping and only the CSP stopped it), or an element
+of a payload exists in the DOM. To cover a new page, add one line to XSS_PAGES.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from shapely.geometry import box
+
+from tests.conftest import PASSWORD, login
+
+PAYLOADS = [
+    '<script>alert("xss");window.__xss=1</script>',
+    '<img src=x id=xss-img onerror="alert(1);window.__xss=1">',
+    '"><svg id=xss-svg onload="alert(1);window.__xss=1">',
+    "';alert(1);window.__xss=1;//",
+    "</script><script>alert(1);window.__xss=1</script>",
+    '<b id=xss-b onmouseover="alert(1);window.__xss=1">{{7*7}}</b>',
+    '<a id=xss-a href="javascript:alert(1)">lien</a>',
+]
+
+# (who is signed in, URL with {placeholders}) — one line per page that shows user text.
+XSS_PAGES = [
+    ("anonymous", "/"),
+    ("anonymous", "/t/xss"),
+    ("anonymous", "/t/xss/q/Q0"),
+    ("admin", "/admin/utilisateurs"),
+    ("admin", "/admin/utilisateurs/{victim_id}"),
+    ("admin", "/admin/journal"),
+]
+
+WATCH = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective));
+"""
+INJECTED = "#xss-img, #xss-svg, #xss-b, #xss-a, img[src='x'], [onerror], [onload], [onmouseover]"
+
+
+@pytest.fixture
+def poisoned(app, runner, tmp_path, make_user):
+    """Store a payload in every field that users or imported files can fill."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"nom": payload, "code": f"Q{i}"},
+            "geometry": box(-1.70 + i * 0.01, 48.10, -1.69 + i * 0.01, 48.11).__geo_interface__,
+        }
+        for i, payload in enumerate(PAYLOADS)
+    ]
+    path = tmp_path / "xss.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    result = runner.invoke(
+        args=[
+            "quartiers",
+            "import",
+            str(path),
+            "--territory",
+            "xss",
+            "--territory-name",
+            PAYLOADS[0],
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    admin = make_user("admin", email="admin@example.org", name=PAYLOADS[1])
+    victim = make_user("planner", "xss", email="victim@example.org", name=PAYLOADS[2])
+    runner.invoke(args=["users", "token", "create", victim.email, "--name", PAYLOADS[3]])
+    client = app.test_client()
+    for payload in PAYLOADS:  # failed logins store the typed e-mail in the audit log
+        assert login(client, payload, "wrong").status_code == 401
+    return {"admin": admin, "victim_id": victim.id}
+
+
+def _sign_in(page, base: str, email: str) -> None:
+    page.goto(f"{base}/connexion")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.mark.parametrize(("who", "path"), XSS_PAGES)
+def test_stored_payloads_stay_text(poisoned, live_server, browser, who, path):
+    context = browser.new_context(locale="fr-FR")
+    context.add_init_script(WATCH)
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    if who == "admin":
+        _sign_in(page, live_server, poisoned["admin"].email)
+    page.goto(live_server + path.format(**poisoned))
+    page.wait_for_load_state("networkidle")
+    for shape in page.locator("path.leaflet-interactive").all():
+        shape.hover(force=True)  # tooltips render the quartier names
+    for element in page.locator("main *").all()[:200]:
+        element.dispatch_event("mouseover")
+    text = page.locator("body").inner_text()
+    assert dialogs == []
+    assert page.evaluate("window.__xss") is None
+    assert page.evaluate("window.__csp") == []
+    assert page.locator(INJECTED).count() == 0
+    assert any(payload.split(">")[0] in text for payload in PAYLOADS), "no payload on the page"
+    context.close()
