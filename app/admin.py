@@ -12,12 +12,20 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Regexp
 
 from app import audit, auth
 from app.extensions import db
-from app.models import ROLES, ApiToken, AuditEvent, Territory, User, utcnow
+from app.models import ROLES, ApiToken, AuditEvent, Category, Territory, User, utcnow
+from app.pins import forget_categories
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -252,3 +260,69 @@ def audit_csv():
 def _csv_safe(text: str) -> str:
     # A cell starting with = + - @ is run as a formula by spreadsheets.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# -- categories ----------------------------------------------------------------------------
+
+
+class CategoryForm(FlaskForm):
+    code = StringField(
+        _l("Code (anglais, sans espace)"),
+        validators=[DataRequired(), Length(max=50), Regexp(r"^[a-z][a-z0-9_]*$")],
+    )
+    label_fr = StringField(_l("Libellé français"), validators=[DataRequired(), Length(max=100)])
+    label_en = StringField(_l("Libellé anglais"), validators=[DataRequired(), Length(max=100)])
+    feelings = SelectMultipleField(
+        _l("S'applique à"),
+        choices=[("unsafe", _l("Insécurité")), ("safe", _l("Sécurité"))],
+        validators=[DataRequired()],
+    )
+    colour = StringField(_l("Couleur"), validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$")])
+    position = IntegerField(_l("Ordre"), default=0, validators=[NumberRange(min=0, max=1000)])
+    active = BooleanField(_l("Proposée aux habitants"), default=True)
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+def categories():
+    """List the categories; POST adds one (its code can never change afterwards)."""
+    form = CategoryForm()
+    status = 200
+    if form.validate_on_submit():
+        if db.session.scalar(sa.select(Category.id).where(Category.code == form.code.data)):
+            form.code.errors.append(_("Ce code existe déjà."))
+            status = 422
+        else:
+            category = Category(code=form.code.data)
+            _apply_category(form, category)
+            db.session.add(category)
+            db.session.commit()
+            forget_categories()
+            return redirect(url_for("admin.categories"))
+    elif form.is_submitted():
+        status = 422
+    listing = db.session.scalars(sa.select(Category).order_by(Category.position, Category.id))
+    return render_template("admin/categories.html", categories=listing.all(), form=form), status
+
+
+def _apply_category(form: CategoryForm, category: Category) -> None:
+    category.label_fr = form.label_fr.data.strip()
+    category.label_en = form.label_en.data.strip()
+    category.feelings = list(form.feelings.data)
+    category.colour = form.colour.data.lower()
+    category.position = form.position.data or 0
+    category.active = form.active.data
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+def category(category_id: int):
+    """Edit a category's labels, feelings, colour, order and whether residents see it."""
+    category = db.session.get(Category, category_id) or abort(404)
+    form = CategoryForm(obj=category)
+    form.code.data = category.code  # codes are stable: pins and exports refer to them
+    if form.validate_on_submit():
+        _apply_category(form, category)
+        db.session.commit()
+        forget_categories()
+        return redirect(url_for("admin.categories"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/category.html", category=category, form=form), status

@@ -28,7 +28,16 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 def register(app: Flask) -> None:
     from app.users_cli import users_cli
 
-    for group in (localdb_cli, territories_cli, quartiers_cli, streets_cli, demo_cli, users_cli):
+    groups = (
+        localdb_cli,
+        territories_cli,
+        quartiers_cli,
+        streets_cli,
+        demo_cli,
+        users_cli,
+        retention_cli,
+    )
+    for group in groups:
         app.cli.add_command(group)
 
 
@@ -179,7 +188,8 @@ def streets_import(file, slug, name_field, skip_unchanged):
 @demo_cli.command("load")
 @click.pass_context
 def demo_load(ctx: click.Context) -> None:
-    """Import the shipped Rennes quartiers and streets (skipped when unchanged)."""
+    """Import the shipped Rennes quartiers and streets and seed a closed demo workshop
+    (each step skipped when already done)."""
     data = PROJECT_ROOT / "data" / "quartiers"
     ctx.invoke(
         quartiers_import,
@@ -197,4 +207,48 @@ def demo_load(ctx: click.Context) -> None:
         slug="rennes",
         name_field="name",
         skip_unchanged=True,
+    )
+    from app.demo import seed_demo_workshop
+
+    workshop = seed_demo_workshop(territories.get_territory("rennes"))
+    db.session.commit()
+    if workshop is None:
+        click.echo("rennes: demo workshop already there, nothing to do.")
+    else:
+        click.echo(f"rennes: demo workshop created with {len(workshop.groups)} tables.")
+
+
+retention_cli = AppGroup("retention", help="Personal-data retention.")
+
+
+@retention_cli.command("purge")
+@click.option("--older-than", "period", help="e.g. 24m, 2y, 730d [default: the configured months]")
+@click.option("--dry-run", is_flag=True, help="Count, change nothing.")
+def retention_purge(period: str | None, dry_run: bool) -> None:
+    """Erase comment text of workshops closed longer ago than the retention period."""
+    from datetime import UTC, datetime
+
+    from app import audit
+    from app.retention import parse_period, purge_comments
+
+    period = period or f"{current_app.config['COMMENT_RETENTION_MONTHS']}m"
+    try:
+        delta = parse_period(period)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from exc
+    before = datetime.now(UTC) - delta
+    counts = purge_comments(before, dry_run=dry_run)
+    if not dry_run:
+        audit.record(
+            "retention.purged",
+            target=f"closed before {before:%Y-%m-%d}",
+            actor="cli",
+            older_than=period,
+            **counts,
+        )
+        db.session.commit()
+    verb = "would erase" if dry_run else "erased"
+    click.echo(
+        f"{verb} {counts['comments']} comments of {counts['workshops']} workshops "
+        f"closed before {before:%Y-%m-%d}"
     )

@@ -38,6 +38,12 @@ class Defaults:
     COMMENT_RETENTION_MONTHS = 24
     # Public aggregated layers hide cells with fewer pins than this.
     SUPPRESSION_K = 3
+    # Pin writes allowed per (count, seconds), per join code and per client address.
+    PIN_RATE_PER_CODE = (120, 60)
+    PIN_RATE_PER_CLIENT = (600, 60)
+    # A tap this close (metres) outside the workshop's quartiers still counts as inside.
+    PIN_BOUNDARY_TOLERANCE_M = 30.0
+    COMMENT_MAX_LENGTH = 500
     JSON_SORT_KEYS = False
 
 

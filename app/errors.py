@@ -8,6 +8,16 @@ from werkzeug.exceptions import HTTPException
 from app.extensions import db
 from geo.errors import GeoError
 
+
+class ValidationError(Exception):
+    """Bad input: ``fields`` maps each offending field to what is wrong with it."""
+
+    def __init__(self, fields: dict[str, str], message: str = "invalid input"):
+        super().__init__(message)
+        self.fields = fields
+        self.message = message
+
+
 JSON_PREFIXES = ("/api/", "/ogc", "/healthz")
 
 
@@ -26,7 +36,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        body, status = error_response(exc.code or 500, code, exc.description or exc.name)
+        # Keep Retry-After, Allow, WWW-Authenticate…; our body has its own type.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+        return body, status, headers
+
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError):
+        return error_response(422, "validation", exc.message, exc.fields)
 
     @app.errorhandler(GeoError)
     def geo_error(exc: GeoError):

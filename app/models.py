@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -175,3 +176,142 @@ class AuditEvent(db.Model):
     target: Mapped[str] = mapped_column(sa.String(300), default="")
     territory_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territory.id"))
     details: Mapped[dict] = mapped_column(JSONB, default=dict)
+
+
+# -- workshops and pins --------------------------------------------------------------------
+
+WORKSHOP_KINDS = ("atelier", "assises", "marche_exploratoire", "cellule_de_veille", "questionnaire")
+WORKSHOP_STATUSES = ("draft", "open", "closed")
+FEELINGS = ("unsafe", "safe")
+TIMES_OF_DAY = ("morning", "day", "evening", "night", "always")
+COMMENT_STATUSES = ("pending", "approved", "rejected", "purged")
+
+workshop_quartier = sa.Table(
+    "workshop_quartier",
+    db.metadata,
+    sa.Column("workshop_id", sa.ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("quartier_id", sa.ForeignKey("quartier.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Category(db.Model):
+    """Why a place feels unsafe or safe; ``feelings`` lists the feelings it applies to."""
+
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    label_fr: Mapped[str] = mapped_column(sa.String(100))
+    label_en: Mapped[str] = mapped_column(sa.String(100))
+    feelings: Mapped[list[str]] = mapped_column(ARRAY(sa.String(10)))
+    colour: Mapped[str] = mapped_column(sa.String(7))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Workshop(db.Model):
+    """An atelier, assises, marche exploratoire, cellule de veille or online questionnaire."""
+
+    __tablename__ = "workshop"
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {WORKSHOP_KINDS}", name="ck_workshop_kind"),
+        sa.CheckConstraint(f"status IN {WORKSHOP_STATUSES}", name="ck_workshop_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territory.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    edition: Mapped[str] = mapped_column(sa.String(100), default="")
+    held_on: Mapped[date] = mapped_column(sa.Date)
+    place: Mapped[str] = mapped_column(sa.String(200), default="")
+    status: Mapped[str] = mapped_column(sa.String(10), default="draft")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    territory: Mapped[Territory] = relationship()
+    quartiers: Mapped[list[Quartier]] = relationship(
+        secondary=workshop_quartier, order_by="Quartier.name"
+    )
+    groups: Mapped[list[WorkshopGroup]] = relationship(
+        back_populates="workshop", order_by="WorkshopGroup.id", cascade="all, delete-orphan"
+    )
+
+
+class WorkshopGroup(db.Model):
+    """A table of a workshop; residents join it with its code. Holds its diagnostic."""
+
+    __tablename__ = "workshop_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territory.id"), index=True)
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(100))
+    join_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    # The group diagnostic: the workshop's four questions.
+    troubles: Mapped[str] = mapped_column(sa.Text, default="")
+    causes: Mapped[str] = mapped_column(sa.Text, default="")
+    solutions: Mapped[str] = mapped_column(sa.Text, default="")
+    residents_role: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    workshop: Mapped[Workshop] = relationship(back_populates="groups")
+    proposals: Mapped[list[Proposal]] = relationship(
+        back_populates="group", order_by="Proposal.id", cascade="all, delete-orphan"
+    )
+
+
+class Proposal(db.Model):
+    """What a group proposes; the follow-up turns proposals into actions."""
+
+    __tablename__ = "proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territory.id"), index=True)
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop_group.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    group: Mapped[WorkshopGroup] = relationship(back_populates="proposals")
+
+
+class Pin(db.Model):
+    """One perceived place. The id is made by the resident's browser, so that re-sending
+    a pin never duplicates it. No IP address or device identifier is stored."""
+
+    __tablename__ = "pin"
+    __table_args__ = (
+        sa.CheckConstraint(f"feeling IN {FEELINGS}", name="ck_pin_feeling"),
+        sa.CheckConstraint(f"time_of_day IN {TIMES_OF_DAY}", name="ck_pin_time_of_day"),
+        sa.CheckConstraint(
+            f"comment_status IS NULL OR comment_status IN {COMMENT_STATUSES}",
+            name="ck_pin_comment_status",
+        ),
+        sa.Index(
+            "ix_pin_territory_filters", "territory_id", "feeling", "category_id", "time_of_day"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territory.id"))
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id"), index=True)
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop_group.id"), index=True)
+    feeling: Mapped[str] = mapped_column(sa.String(10))
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("category.id"))
+    time_of_day: Mapped[str] = mapped_column(sa.String(10))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    comment_status: Mapped[str | None] = mapped_column(sa.String(10))
+    moderated_by: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
+    moderated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    category: Mapped[Category] = relationship()
+    group: Mapped[WorkshopGroup] = relationship()

@@ -57,8 +57,11 @@ def territory(slug: str):
     territory = _territory_or_404(slug)
     features = territories.quartier_features(territory)
     parts = _map_parts(territory, features, territories.territory_bounds(territory))
+    from flask_login import current_user
+
+    staff = current_user.is_authenticated and current_user.can_see(territory)
     return render_template(
-        "public/territory.html", territory=territory, features=features, fmap=parts
+        "public/territory.html", territory=territory, features=features, fmap=parts, staff=staff
     )
 
 

@@ -12,6 +12,12 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 _SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
+_CSRF_EXEMPT: set[str] = set()
+
+
+def csrf_exempt(blueprint) -> None:
+    """No CSRF check for a blueprint whose requests no cookie authenticates."""
+    _CSRF_EXEMPT.add(blueprint.name)
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -64,7 +70,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def check_csrf():
-        if not request.headers.get("Authorization", "").lower().startswith("bearer "):
+        bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
+        if not bearer and request.blueprint not in _CSRF_EXEMPT:
             csrf.protect()
 
     if app.config.get("PROXY_FIX"):

@@ -134,8 +134,9 @@ def territory_bounds(territory: Territory) -> list[list[float]] | None:
     return [[box[1], box[0]], [box[3], box[2]]]
 
 
-def streets_geojson(territory: Territory) -> dict:
-    """The territory's streets as a GeoJSON FeatureCollection (built in PostGIS)."""
+def streets_geojson(territory: Territory, quartier_ids: list[int] | None = None) -> dict:
+    """The territory's streets as a GeoJSON FeatureCollection (built in PostGIS),
+    only those crossing the given quartiers when ``quartier_ids`` is set."""
     feature = sa.func.json_build_object(
         "type",
         "Feature",
@@ -144,9 +145,15 @@ def streets_geojson(territory: Territory) -> dict:
         "geometry",
         sa.cast(sa.func.ST_AsGeoJSON(Street.geom, 6), sa.JSON),
     )
-    rows = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.json_agg(feature), sa.text("'[]'::json"))).where(
-            Street.territory_id == territory.id
-        )
+    query = sa.select(sa.func.coalesce(sa.func.json_agg(feature), sa.text("'[]'::json"))).where(
+        Street.territory_id == territory.id
     )
+    if quartier_ids is not None:
+        crossing = (
+            sa.select(Street.id)
+            .join(Quartier, sa.func.ST_Intersects(Quartier.geom, Street.geom))
+            .where(Quartier.id.in_(quartier_ids))
+        )
+        query = query.where(Street.id.in_(crossing))
+    rows = db.session.scalar(query)
     return {"type": "FeatureCollection", "features": rows}

@@ -35,6 +35,11 @@ def _fresh_local_database() -> str:
     return cluster.url(TEST_DATABASE)
 
 
+# Reference data that migrations seed; restored before every test.
+SEEDED_TABLES = ("category",)
+_seeded: dict[str, list[dict]] = {}
+
+
 @pytest.fixture(scope="session")
 def database_url_for_tests() -> str:
     explicit = database_url({"DATABASE_URL": os.environ.get("TEST_DATABASE_URL", "")})
@@ -44,6 +49,9 @@ def database_url_for_tests() -> str:
         from flask_migrate import upgrade
 
         upgrade()
+        for table in SEEDED_TABLES:
+            rows = db.session.execute(sa.text(f"SELECT * FROM {table}")).mappings().all()
+            _seeded[table] = [dict(row) for row in rows]
         db.engine.dispose()
     return url
 
@@ -60,10 +68,22 @@ def _test_config(url: str, **extra) -> dict:
 
 @pytest.fixture
 def app(database_url_for_tests):
+    from app.pins import forget_categories
+
     app = create_app(_test_config(database_url_for_tests))
+    forget_categories()  # the process-wide cache must not outlive the test's data
     with app.app_context():
         tables = ", ".join(t.name for t in db.metadata.sorted_tables)
         db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table, rows in _seeded.items():
+            if rows:
+                db.session.execute(db.metadata.tables[table].insert(), rows)
+                db.session.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
         db.session.commit()
     yield app
     with app.app_context():
@@ -84,9 +104,53 @@ def runner(app):
 @pytest.fixture
 def rennes(runner):
     """The shipped Rennes quartiers and streets, imported with the real CLI."""
-    result = runner.invoke(args=["demo", "load"])
-    assert result.exit_code == 0, result.output
+    for args in (
+        [
+            "quartiers",
+            "import",
+            str(QUARTIERS_DATA / "rennes_quartiers.geojson"),
+            "--territory",
+            "rennes",
+            "--territory-name",
+            "Rennes",
+            "--name-field",
+            "nom",
+            "--code-field",
+            "matricule",
+        ],
+        [
+            "streets",
+            "import",
+            str(QUARTIERS_DATA / "rennes_osm_streets_2013.geojson"),
+            "--territory",
+            "rennes",
+        ],
+    ):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
     return "rennes"
+
+
+@pytest.fixture
+def paris(runner):
+    """The 80 quartiers administratifs of Paris, a second territory."""
+    result = runner.invoke(
+        args=[
+            "quartiers",
+            "import",
+            str(QUARTIERS_DATA / "paris_quartiers_administratifs.geojson"),
+            "--territory",
+            "paris",
+            "--territory-name",
+            "Paris",
+            "--name-field",
+            "l_qu",
+            "--code-field",
+            "c_quinsee",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    return "paris"
 
 
 PASSWORD = "correct horse battery staple"
@@ -138,3 +202,64 @@ def login(client, email: str, password: str = PASSWORD):
         "/connexion",
         data={"email": email, "password": password, "csrf_token": csrf_token(client)},
     )
+
+
+@pytest.fixture
+def make_workshop(app, rennes):
+    """A workshop of Rennes on the given quartiers with ``groups`` tables; returns ids
+    and join codes: ``make_workshop(status="open")``."""
+    from datetime import date
+
+    from app.groups import new_join_code
+    from app.models import Quartier, Territory, Workshop, WorkshopGroup
+
+    def make(status="open", kind="atelier", quartiers=("Q.11",), groups=2, title="Atelier"):
+        with app.app_context():
+            territory = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
+            chosen = db.session.scalars(
+                sa.select(Quartier).where(Quartier.code.in_(quartiers))
+            ).all()
+            workshop = Workshop(
+                territory=territory,
+                kind=kind,
+                title=title,
+                status=status,
+                held_on=date(2026, 11, 20),
+                quartiers=list(chosen),
+            )
+            workshop.groups = [
+                WorkshopGroup(
+                    territory_id=territory.id, name=f"Table {n}", join_code=new_join_code()
+                )
+                for n in range(1, groups + 1)
+            ]
+            db.session.add(workshop)
+            db.session.commit()
+            return {
+                "id": workshop.id,
+                "codes": [g.join_code for g in workshop.groups],
+                "group_ids": [g.id for g in workshop.groups],
+            }
+
+    return make
+
+
+# Inside Le Blosne (Q.11), and a second point inside it too.
+BLOSNE = (-1.6625, 48.0865)
+BLOSNE_2 = (-1.6570, 48.0850)
+
+
+def pin_body(**changes) -> dict:
+    import uuid
+
+    body = {
+        "id": str(uuid.uuid4()),
+        "feeling": "unsafe",
+        "category": "lighting",
+        "time_of_day": "night",
+        "comment": None,
+        "lon": BLOSNE[0],
+        "lat": BLOSNE[1],
+    }
+    body.update(changes)
+    return body

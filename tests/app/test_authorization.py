@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, pin_body
 
 # Admin last: its requests change things (passwords, tokens) the others rely on.
 PRINCIPALS = (
     "anonymous",
+    "resident",
     "coordinator",
     "police",
     "planner",
@@ -20,7 +21,8 @@ PRINCIPALS = (
     "planner_token",
     "admin",
 )
-SIGNED_IN = PRINCIPALS[1:]
+SIGNED_IN = PRINCIPALS[2:]
+VISITORS = ("anonymous", "resident")
 
 
 def everyone(status: int) -> dict[str, int]:
@@ -28,11 +30,22 @@ def everyone(status: int) -> dict[str, int]:
 
 
 def signed_in(status: int, anonymous: int) -> dict[str, int]:
-    return {**dict.fromkeys(SIGNED_IN, status), "anonymous": anonymous}
+    return {**dict.fromkeys(SIGNED_IN, status), **dict.fromkeys(VISITORS, anonymous)}
 
 
 def admin_only(status: int) -> dict[str, int]:
-    return {**dict.fromkeys(SIGNED_IN, 403), "anonymous": 302, "admin": status}
+    return {**dict.fromkeys(SIGNED_IN, 403), **dict.fromkeys(VISITORS, 302), "admin": status}
+
+
+def territory_readers(status: int) -> dict[str, int]:
+    """Coordinators, police, planners (token too) of Rennes, and admins."""
+    return {**signed_in(status, anonymous=302), "other_territory": 403}
+
+
+def territory_writers(status: int) -> dict[str, int]:
+    """Coordinators of Rennes and admins."""
+    readers = territory_readers(status)
+    return {**readers, "police": 403, "planner": 403, "planner_token": 403}
 
 
 # (method, rule) -> (URL with {placeholders}, expected status per principal)
@@ -73,6 +86,84 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ),
     ("GET", "/admin/journal"): ("/admin/journal", admin_only(200)),
     ("GET", "/admin/journal.csv"): ("/admin/journal.csv", admin_only(200)),
+    # Residents: the join code in the URL is the credential, whoever holds it.
+    ("GET", "/j/<code>"): ("/j/{code}", everyone(200)),
+    ("GET", "/api/v1/groups/<code>/pins"): ("/api/v1/groups/{code}/pins", everyone(200)),
+    ("POST", "/api/v1/groups/<code>/pins"): ("/api/v1/groups/{code}/pins", everyone(422)),
+    ("PATCH", "/api/v1/groups/<code>/pins/<pin_id>"): (
+        "/api/v1/groups/{code}/pins/{pin_id}",
+        everyone(422),
+    ),
+    ("DELETE", "/api/v1/groups/<code>/pins/<pin_id>"): (
+        "/api/v1/groups/{code}/pins/{other_pin_id}",
+        everyone(204),
+    ),
+    ("GET", "/api/v1/groups/<code>/streets.geojson"): (
+        "/api/v1/groups/{code}/streets.geojson",
+        everyone(200),
+    ),
+    ("GET", "/api/v1/groups/<code>/diagnostic"): (
+        "/api/v1/groups/{code}/diagnostic",
+        everyone(200),
+    ),
+    ("PUT", "/api/v1/groups/<code>/diagnostic"): (
+        "/api/v1/groups/{code}/diagnostic",
+        everyone(200),
+    ),
+    ("GET", "/j/<code>/diagnostic"): ("/j/{code}/diagnostic", everyone(200)),
+    ("POST", "/j/<code>/diagnostic"): ("/j/{code}/diagnostic", everyone(302)),
+    ("GET", "/admin/categories"): ("/admin/categories", admin_only(200)),
+    ("POST", "/admin/categories"): ("/admin/categories", admin_only(422)),
+    ("GET", "/admin/categories/<int:category_id>"): ("/admin/categories/1", admin_only(200)),
+    ("POST", "/admin/categories/<int:category_id>"): ("/admin/categories/1", admin_only(422)),
+    # Workshops of Rennes.
+    ("GET", "/t/<slug>/ateliers/"): ("/t/rennes/ateliers/", territory_readers(200)),
+    ("GET", "/t/<slug>/ateliers/nouveau"): ("/t/rennes/ateliers/nouveau", territory_writers(200)),
+    ("POST", "/t/<slug>/ateliers/nouveau"): ("/t/rennes/ateliers/nouveau", territory_writers(422)),
+    ("GET", "/t/<slug>/ateliers/<int:workshop_id>"): (
+        "/t/rennes/ateliers/{workshop_id}",
+        territory_readers(200),
+    ),
+    ("GET", "/t/<slug>/ateliers/<int:workshop_id>/modifier"): (
+        "/t/rennes/ateliers/{workshop_id}/modifier",
+        territory_writers(200),
+    ),
+    ("POST", "/t/<slug>/ateliers/<int:workshop_id>/modifier"): (
+        "/t/rennes/ateliers/{workshop_id}/modifier",
+        territory_writers(422),
+    ),
+    ("POST", "/t/<slug>/ateliers/<int:workshop_id>/statut"): (
+        "/t/rennes/ateliers/{workshop_id}/statut",
+        territory_writers(409),
+    ),
+    ("POST", "/t/<slug>/ateliers/<int:workshop_id>/groupes"): (
+        "/t/rennes/ateliers/{workshop_id}/groupes",
+        territory_writers(422),
+    ),
+    ("GET", "/t/<slug>/ateliers/<int:workshop_id>/qr"): (
+        "/t/rennes/ateliers/{workshop_id}/qr",
+        territory_writers(200),
+    ),
+    ("GET", "/t/<slug>/ateliers/<int:workshop_id>/direct"): (
+        "/t/rennes/ateliers/{workshop_id}/direct",
+        territory_readers(200),
+    ),
+    ("GET", "/t/<slug>/ateliers/<int:workshop_id>/direct.json"): (
+        "/t/rennes/ateliers/{workshop_id}/direct.json",
+        territory_readers(200),
+    ),
+    ("GET", "/t/<slug>/ateliers/<int:workshop_id>/moderation"): (
+        "/t/rennes/ateliers/{workshop_id}/moderation",
+        territory_writers(200),
+    ),
+    ("POST", "/t/<slug>/ateliers/<int:workshop_id>/moderation/<pin_id>"): (
+        "/t/rennes/ateliers/{workshop_id}/moderation/{pin_id}",
+        territory_writers(422),
+    ),
+    ("GET", "/t/<slug>/ateliers/<int:workshop_id>/diagnostics"): (
+        "/t/rennes/ateliers/{workshop_id}/diagnostics",
+        territory_readers(200),
+    ),
 }
 
 
@@ -87,21 +178,8 @@ def test_every_route_is_in_the_matrix(app):
 
 
 @pytest.fixture
-def visitors(app, rennes, runner, make_user):
+def visitors(app, rennes, paris, runner, make_user, make_workshop):
     """A client per principal, signed in (or carrying a token) as that principal."""
-    runner.invoke(
-        args=[
-            "quartiers",
-            "import",
-            "data/quartiers/paris_quartiers_administratifs.geojson",
-            "--territory",
-            "paris",
-            "--name-field",
-            "l_qu",
-            "--code-field",
-            "c_quinsee",
-        ]
-    )
     users = {
         "admin": make_user("admin"),
         "coordinator": make_user("coordinator", "rennes"),
@@ -109,7 +187,7 @@ def visitors(app, rennes, runner, make_user):
         "planner": make_user("planner", "rennes"),
         "other_territory": make_user("coordinator", "paris", email="coord-paris@example.org"),
     }
-    clients = {"anonymous": app.test_client()}
+    clients = {"anonymous": app.test_client(), "resident": app.test_client()}
     for name, user in users.items():
         clients[name] = app.test_client()
         assert login(clients[name], user.email).status_code == 302
@@ -121,7 +199,20 @@ def visitors(app, rennes, runner, make_user):
 
     with app.app_context():
         token_id = db.session.scalar(db.select(ApiToken.id))
-    ids = {"police_id": users["police"].id, "planner_id": users["planner"].id, "token_id": token_id}
+    workshop = make_workshop()
+    code = workshop["codes"][0]
+    pins = [pin_body(comment="Commentaire"), pin_body()]
+    for pin in pins:
+        assert clients["resident"].post(f"/api/v1/groups/{code}/pins", json=pin).status_code == 201
+    ids = {
+        "police_id": users["police"].id,
+        "planner_id": users["planner"].id,
+        "token_id": token_id,
+        "workshop_id": workshop["id"],
+        "code": code,
+        "pin_id": pins[0]["id"],
+        "other_pin_id": pins[1]["id"],
+    }
     return clients, ids
 
 
@@ -137,10 +228,12 @@ def test_route_answers_each_principal_as_expected(visitors, route):
         client = clients[principal]
         if method == "GET":
             got[principal] = client.get(url).status_code
+        elif url.startswith("/api/"):
+            got[principal] = client.open(url, method=method, json={"email": ""}).status_code
         else:
             # An incomplete form: a write that is allowed still fails validation.
             data = {"email": ""}
             if principal != "planner_token":
                 data["csrf_token"] = csrf_token(client)
-            got[principal] = client.post(url, data=data).status_code
+            got[principal] = client.open(url, method=method, data=data).status_code
     assert got == expected

@@ -195,8 +195,32 @@ def test_streets_import_replaces_and_skips_unchanged(app, runner, rennes):
         assert db.session.scalar(sa.select(sa.func.count(Street.id))) == 3065
     result = runner.invoke(args=["demo", "load"])
     assert result.output.count("already imported, nothing to do") == 2
+    assert "demo workshop created with 4 tables" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Street.id))) == 3065
+
+
+def test_demo_workshop_is_closed_plausible_and_seeded_once(app, runner, rennes):
+    from app.models import Pin, Workshop
+
+    runner.invoke(args=["demo", "load"])
+    again = runner.invoke(args=["demo", "load"])
+    assert "demo workshop already there" in again.output
+    with app.app_context():
+        workshop = db.session.scalar(sa.select(Workshop))
+        assert workshop.status == "closed" and len(workshop.groups) == 4
+        feelings = dict(
+            db.session.execute(sa.select(Pin.feeling, sa.func.count()).group_by(Pin.feeling)).all()
+        )
+        assert 250 <= sum(feelings.values()) <= 400 and feelings["unsafe"] > feelings["safe"]
+        outside = db.session.scalar(
+            sa.text(
+                "SELECT count(*) FROM pin p WHERE NOT EXISTS (SELECT 1 FROM workshop_quartier wq "
+                "JOIN quartier q ON q.id = wq.quartier_id WHERE wq.workshop_id = p.workshop_id "
+                "AND ST_Contains(q.geom, p.geom))"
+            )
+        )
+        assert outside == 0
 
 
 def test_streets_need_a_known_territory(runner):

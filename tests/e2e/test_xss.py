@@ -12,7 +12,7 @@ import json
 import pytest
 from shapely.geometry import box
 
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, login, pin_body
 
 PAYLOADS = [
     '<script>alert("xss");window.__xss=1</script>',
@@ -32,6 +32,15 @@ XSS_PAGES = [
     ("admin", "/admin/utilisateurs"),
     ("admin", "/admin/utilisateurs/{victim_id}"),
     ("admin", "/admin/journal"),
+    ("anonymous", "/j/{code}"),
+    ("admin", "/t/rennes/ateliers/"),
+    ("admin", "/t/rennes/ateliers/{workshop_id}"),
+    ("admin", "/t/rennes/ateliers/{workshop_id}/moderation"),
+    ("admin", "/t/rennes/ateliers/{workshop_id}/diagnostics"),
+    ("admin", "/t/rennes/ateliers/{workshop_id}/direct"),
+    ("admin", "/t/rennes/ateliers/{workshop_id}/qr"),
+    ("anonymous", "/j/{code}/diagnostic"),
+    ("admin", "/admin/categories"),
 ]
 
 WATCH = """
@@ -42,7 +51,7 @@ INJECTED = "#xss-img, #xss-svg, #xss-b, #xss-a, img[src='x'], [onerror], [onload
 
 
 @pytest.fixture
-def poisoned(app, runner, tmp_path, make_user):
+def poisoned(app, runner, tmp_path, make_user, make_workshop):
     """Store a payload in every field that users or imported files can fill."""
     features = [
         {
@@ -72,7 +81,40 @@ def poisoned(app, runner, tmp_path, make_user):
     client = app.test_client()
     for payload in PAYLOADS:  # failed logins store the typed e-mail in the audit log
         assert login(client, payload, "wrong").status_code == 401
-    return {"admin": admin, "victim_id": victim.id}
+    workshop = make_workshop(title=PAYLOADS[4])
+    code = workshop["codes"][0]
+    _poison_workshop(app, workshop["id"])
+    _poison_category(app)
+    for payload in PAYLOADS:
+        assert (
+            client.post(f"/api/v1/groups/{code}/pins", json=pin_body(comment=payload)).status_code
+            == 201
+        )
+    diagnostic = dict.fromkeys(("troubles", "causes", "solutions", "residents_role"), PAYLOADS[5])
+    client.put(f"/api/v1/groups/{code}/diagnostic", json={**diagnostic, "proposals": PAYLOADS})
+    return {"admin": admin, "victim_id": victim.id, "code": code, "workshop_id": workshop["id"]}
+
+
+def _poison_category(app) -> None:
+    from app.extensions import db
+    from app.models import Category
+
+    with app.app_context():
+        category = db.session.scalar(db.select(Category).where(Category.code == "lighting"))
+        category.label_fr = category.label_en = PAYLOADS[2]
+        db.session.commit()
+
+
+def _poison_workshop(app, workshop_id: int) -> None:
+    from app.extensions import db
+    from app.models import Workshop
+
+    with app.app_context():
+        workshop = db.session.get(Workshop, workshop_id)
+        workshop.place, workshop.edition = PAYLOADS[6], PAYLOADS[3]
+        for group, payload in zip(workshop.groups, PAYLOADS[1:], strict=False):
+            group.name = payload
+        db.session.commit()
 
 
 def _sign_in(page, base: str, email: str) -> None:

@@ -1,0 +1,270 @@
+"""The resident pin API on the real database: idempotence, validation, locking, limits."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Pin
+from tests.conftest import BLOSNE_2, pin_body
+
+
+def count_pins(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Pin))
+
+
+@pytest.fixture
+def code(make_workshop):
+    return make_workshop()["codes"][0]
+
+
+def test_create_then_replay_gives_the_same_pin(app, client, code):
+    body = pin_body(comment="  Très sombre  ")
+    first = client.post(f"/api/v1/groups/{code}/pins", json=body)
+    assert first.status_code == 201
+    stored = first.get_json()
+    assert stored["comment"] == "Très sombre" and stored["comment_status"] == "pending"
+    assert (stored["lon"], stored["lat"]) == (body["lon"], body["lat"])
+    again = client.post(f"/api/v1/groups/{code}/pins", json=body)
+    assert again.status_code == 200
+    assert again.get_json() == stored
+    assert count_pins(app) == 1
+
+
+def test_same_uuid_with_other_content_is_a_conflict(app, client, code):
+    body = pin_body()
+    client.post(f"/api/v1/groups/{code}/pins", json=body)
+    response = client.post(f"/api/v1/groups/{code}/pins", json={**body, "time_of_day": "day"})
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "conflict"
+    assert count_pins(app) == 1
+
+
+def test_same_uuid_from_another_group_is_a_conflict(app, client, make_workshop):
+    codes = make_workshop()["codes"]
+    body = pin_body()
+    client.post(f"/api/v1/groups/{codes[0]}/pins", json=body)
+    assert client.post(f"/api/v1/groups/{codes[1]}/pins", json=body).status_code == 409
+
+
+BAD_FIELDS = {
+    "lon not a number": ({"lon": "-1.66"}, "lon"),
+    "lon infinite": ({"lon": math.inf}, "lon"),
+    "lat NaN": ({"lat": math.nan}, "lat"),
+    "lat out of range": ({"lat": 95.0}, "lat"),
+    "lon boolean": ({"lon": True}, "lon"),
+    "outside the quartiers": ({"lon": 2.3522, "lat": 48.8566}, "lon"),
+    "unknown category": ({"category": "aliens"}, "category"),
+    "category of the other feeling": ({"category": "good_lighting"}, "category"),
+    "unknown time of day": ({"time_of_day": "midnight"}, "time_of_day"),
+    "unknown feeling": ({"feeling": "scared"}, "feeling"),
+    "comment too long": ({"comment": "x" * 501}, "comment"),
+    "comment not text": ({"comment": 42}, "comment"),
+    "missing id": ({"id": None}, "id"),
+    "bad id": ({"id": "not-a-uuid"}, "id"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FIELDS)
+def test_each_bad_field_is_named_and_nothing_is_written(app, client, code, case):
+    changes, field = BAD_FIELDS[case]
+    response = client.post(
+        f"/api/v1/groups/{code}/pins", json=pin_body(**changes), headers={"Accept-Language": "fr"}
+    )
+    assert response.status_code == 422, response.get_json()
+    body = response.get_json()
+    assert body["error"] == "validation"
+    assert field in body["fields"] and body["fields"][field]
+    assert count_pins(app) == 0
+
+
+def test_non_object_and_non_json_bodies(app, client, code):
+    response = client.post(f"/api/v1/groups/{code}/pins", json=[pin_body()])
+    assert response.status_code == 422 and "body" in response.get_json()["fields"]
+    response = client.post(
+        f"/api/v1/groups/{code}/pins", data="{oops", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert count_pins(app) == 0
+
+
+def test_oversized_body_is_413(app, client, code):
+    app.config["MAX_CONTENT_LENGTH"] = 2048
+    response = client.post(f"/api/v1/groups/{code}/pins", json=pin_body(comment="x" * 4000))
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "request_entity_too_large"
+    assert count_pins(app) == 0
+
+
+def _offset_from_boundary(app, metres: float) -> tuple[float, float]:
+    """A point ``metres`` outside Le Blosne, straight out from its nearest edge."""
+    from geoalchemy2.shape import to_shape
+    from shapely.ops import nearest_points
+
+    from app.models import Quartier
+    from geo import projections
+
+    with app.app_context():
+        polygon = to_shape(
+            db.session.scalar(sa.select(Quartier.geom).where(Quartier.code == "Q.11"))
+        )
+    inside = polygon.representative_point()
+    edge = nearest_points(
+        polygon.exterior if polygon.geom_type == "Polygon" else polygon.geoms[0].exterior, inside
+    )[0]
+    x0, y0 = projections.to_metric(inside.x, inside.y, 2154)
+    x1, y1 = projections.to_metric(edge.x, edge.y, 2154)
+    # walk from the inside point through the nearest edge point, `metres` beyond it
+    length = math.hypot(x1 - x0, y1 - y0)
+    x, y = x1 + (x1 - x0) / length * metres, y1 + (y1 - y0) / length * metres
+    return projections.to_lonlat(x, y, 2154)
+
+
+def test_taps_just_outside_the_boundary_are_tolerated(app, client, code):
+    lon, lat = _offset_from_boundary(app, 10)
+    assert (
+        client.post(f"/api/v1/groups/{code}/pins", json=pin_body(lon=lon, lat=lat)).status_code
+        == 201
+    )
+    lon, lat = _offset_from_boundary(app, 200)
+    assert (
+        client.post(f"/api/v1/groups/{code}/pins", json=pin_body(lon=lon, lat=lat)).status_code
+        == 422
+    )
+
+
+def test_codes_are_typed_by_hand(client, code):
+    typed = f"{code[:4].lower()}-{code[4:]}"
+    assert client.post(f"/api/v1/groups/{typed}/pins", json=pin_body()).status_code == 201
+
+
+@pytest.mark.parametrize(("status", "expected"), [("draft", 403), ("closed", 403)])
+def test_workshop_not_open_refuses_everything(app, client, make_workshop, status, expected):
+    code = make_workshop(status=status)["codes"][0]
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == expected
+    assert client.get(f"/api/v1/groups/{code}/pins").status_code == expected
+    assert client.get(f"/j/{code}").status_code == expected
+    assert count_pins(app) == 0
+
+
+def test_unknown_code_is_404(client, rennes):
+    response = client.post("/api/v1/groups/ZZZZZZZZZ/pins", json=pin_body())
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+
+
+def test_move_edit_and_delete(app, client, code):
+    body = pin_body()
+    client.post(f"/api/v1/groups/{code}/pins", json=body)
+    url = f"/api/v1/groups/{code}/pins/{body['id']}"
+    moved = client.patch(url, json={"lon": BLOSNE_2[0], "lat": BLOSNE_2[1]})
+    assert moved.status_code == 200 and moved.get_json()["lon"] == BLOSNE_2[0]
+    outside = client.patch(url, json={"lon": 2.35, "lat": 48.85})
+    assert outside.status_code == 422
+    assert client.patch(url, json={"category": "good_lighting"}).status_code == 422
+    assert client.patch(url, json={"lon": 2.35}).status_code == 422  # lat missing
+    assert client.patch(url, json={}).status_code == 422
+    both = client.patch(url, json={"feeling": "safe", "category": "good_lighting"})
+    assert both.get_json()["feeling"] == "safe"
+    assert client.delete(url).status_code == 204
+    assert client.delete(url).status_code == 204  # a replayed delete is not an error
+    assert count_pins(app) == 0
+
+
+def test_another_groups_pin_cannot_be_touched(app, client, make_workshop):
+    codes = make_workshop()["codes"]
+    body = pin_body()
+    client.post(f"/api/v1/groups/{codes[0]}/pins", json=body)
+    url = f"/api/v1/groups/{codes[1]}/pins/{body['id']}"
+    assert client.patch(url, json={"time_of_day": "day"}).status_code == 404
+    assert client.delete(url).status_code == 404
+    assert client.get(f"/api/v1/groups/{codes[1]}/pins").get_json() == {"pins": []}
+    assert len(client.get(f"/api/v1/groups/{codes[0]}/pins").get_json()["pins"]) == 1
+
+
+def test_questionnaire_code_lists_nobodys_pins(client, make_workshop):
+    code = make_workshop(kind="questionnaire", groups=1)["codes"][0]
+    client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
+    assert client.get(f"/api/v1/groups/{code}/pins").get_json() == {"pins": []}
+
+
+def test_editing_an_approved_comment_sends_it_back_to_moderation(app, client, code):
+    body = pin_body(comment="Rue mal éclairée")
+    client.post(f"/api/v1/groups/{code}/pins", json=body)
+    with app.app_context():
+        pin = db.session.scalar(sa.select(Pin))
+        pin.comment_status = "approved"
+        db.session.commit()
+    url = f"/api/v1/groups/{code}/pins/{body['id']}"
+    assert client.patch(url, json={"time_of_day": "day"}).get_json()["comment_status"] == "approved"
+    edited = client.patch(url, json={"comment": "Rue très mal éclairée"}).get_json()
+    assert edited["comment_status"] == "pending"
+    assert client.patch(url, json={"comment": ""}).get_json()["comment_status"] is None
+
+
+def test_writes_are_rate_limited_per_code(app, client, code):
+    from app import ratelimit
+
+    ratelimit.windows.reset()
+    app.config["PIN_RATE_PER_CODE"] = (3, 60)
+    for _ in range(3):
+        assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    limited = client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert count_pins(app) == 3
+    ratelimit.windows.reset()
+
+
+def test_writes_are_rate_limited_per_client(app, client, make_workshop):
+    from app import ratelimit
+
+    ratelimit.windows.reset()
+    app.config["PIN_RATE_PER_CLIENT"] = (2, 60)
+    codes = make_workshop()["codes"]
+    assert client.post(f"/api/v1/groups/{codes[0]}/pins", json=pin_body()).status_code == 201
+    assert client.post(f"/api/v1/groups/{codes[1]}/pins", json=pin_body()).status_code == 201
+    assert client.post(f"/api/v1/groups/{codes[1]}/pins", json=pin_body()).status_code == 429
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "127.0.0.2"
+    assert other.post(f"/api/v1/groups/{codes[1]}/pins", json=pin_body()).status_code == 201
+    ratelimit.windows.reset()
+
+
+def test_no_ip_or_device_is_stored_with_a_pin(app, client, code):
+    client.post(
+        f"/api/v1/groups/{code}/pins",
+        json=pin_body(),
+        headers={"User-Agent": "Mozilla/5.0 (Android 14; Pixel 7)"},
+    )
+    with app.app_context():
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("pin")}
+        row = db.session.execute(sa.text("SELECT row_to_json(pin)::text FROM pin")).scalar()
+    assert not {"ip", "ip_address", "user_agent", "device_id"} & columns
+    assert "127.0.0.1" not in row and "Android" not in row
+
+
+def test_group_streets_are_those_of_its_quartiers(client, code):
+    data = client.get(f"/api/v1/groups/{code}/streets.geojson").get_json()
+    assert 50 < len(data["features"]) < 3065
+
+
+def test_diagnostic_round_trip_and_validation(app, client, code):
+    url = f"/api/v1/groups/{code}/diagnostic"
+    answers = {
+        "troubles": "Rodéos le soir",
+        "causes": "Absence de présence humaine",
+        "solutions": "Médiateurs",
+        "residents_role": "Signaler",
+        "proposals": ["Éclairer le passage", "  ", "Marche exploratoire"],
+    }
+    saved = client.put(url, json=answers).get_json()
+    assert saved["proposals"] == ["Éclairer le passage", "Marche exploratoire"]
+    assert client.get(url).get_json() == saved
+    bad = client.put(url, json={"troubles": 3, "proposals": "pas une liste"})
+    assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"troubles", "proposals"}
+    assert client.get(url).get_json() == saved
