@@ -17,7 +17,7 @@ from app.models import Category, Pin, Quartier, Street, Territory, Workshop, Wor
 from geo import projections
 
 DEMO_TITLE = "Assises de la tranquillité — Le Blosne, Bréquigny, Sud Gare (démo)"
-DEMO_QUARTIERS = ("Q.11", "Q.10", "Q.9")
+DEMO_QUARTIERS = ("Q.11", "Q.12", "Q.8")  # Le Blosne, Bréquigny, Sud gare
 TIMES = ("morning", "day", "evening", "night", "always")
 UNSAFE_TIMES = (0.08, 0.17, 0.30, 0.35, 0.10)
 SAFE_TIMES = (0.20, 0.45, 0.15, 0.05, 0.15)

@@ -253,6 +253,11 @@ def qr_sheet(slug: str, workshop_id: int):
 def live(slug: str, workshop_id: int):
     """The projector screen: every pin, arriving within seconds, with counts."""
     territory, workshop = _workshop(slug, workshop_id, READERS)
+    # The screen shows raw points: each opening is logged (not each 3-second refresh).
+    audit.record(
+        "points.viewed", target=f"workshop:{workshop.id}", territory=territory, view="live"
+    )
+    db.session.commit()
     return render_template(
         "workshops/live.html",
         territory=territory,

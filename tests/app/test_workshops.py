@@ -121,6 +121,14 @@ def test_groups_can_be_added_and_qr_sheet_lists_them(app, coordinator, make_work
     assert f"http://localhost/j/{workshop['codes'][0]}" in sheet
 
 
+def test_opening_the_live_screen_is_audited(app, coordinator, make_workshop):
+    workshop = make_workshop()
+    assert coordinator.get(f"/t/rennes/ateliers/{workshop['id']}/direct").status_code == 200
+    with app.app_context():
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "points.viewed"))
+        assert event.target == f"workshop:{workshop['id']}" and event.details == {"view": "live"}
+
+
 def test_live_feed_has_pins_and_no_comment(app, coordinator, make_workshop):
     workshop = make_workshop()
     coordinator.post(
