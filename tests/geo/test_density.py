@@ -76,13 +76,13 @@ def test_a_single_point_gives_the_kernel_shape():
     d2 = (cx[None, :] - 3.3) ** 2 + (cy[:, None] + 2.1) ** 2
     expected = kernel_values(d2, 100.0, "quartic")
     assert np.abs(grid.values - expected).max() <= 1e-3 * expected.max()
-    # Nothing beyond the support but FFT rounding.
-    assert grid.values[d2 > 102.0**2].max() <= 1e-12 * grid.values.max()
+    # Nothing beyond the support but the rounding of the single-precision FFT.
+    assert grid.values[d2 > 102.0**2].max() <= 1e-6 * grid.values.max()
     assert grid.values.max() == pytest.approx(3 / (np.pi * 100.0**2), rel=1e-3)
 
 
 def test_grid_is_north_up_with_a_gdal_transform():
-    grid = kernel_density([90.0], [90.0], (0, 0, 100, 100), 10.0, 15.0)
+    grid = kernel_density([95.0], [95.0], (0, 0, 100, 100), 10.0, 40.0)
     assert grid.transform == (10.0, 0.0, 0.0, 0.0, -10.0, 100.0)
     assert grid.bounds == (0.0, 0.0, 100.0, 100.0)
     row, col = np.unravel_index(grid.values.argmax(), grid.values.shape)
