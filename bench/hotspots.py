@@ -85,16 +85,16 @@ def main() -> None:
     t_ours, ours = best_of(lambda: getis_ord_gi_star(values, xy, DISTANCE))
     gap = np.abs(ours.z - theirs.Zs).max()
     print(
-        f"esda G_Local  {t_esda * 1000:8.1f} ms (+ {build * 1000:.0f} ms to build its weights, untimed)"
+        f"esda G_Local  {t_esda * 1000:8.1f} ms "
+        f"(+ {build * 1000:.0f} ms to build its weights, untimed)"
     )
     print(f"ours          {t_ours * 1000:8.1f} ms (neighbours included)")
     verdict = "meets" if t_ours <= 0.1 * t_esda and gap <= 1e-9 else "MISSES"
     print(
         f"ratio ours/esda = {t_ours / t_esda:.3f} (target ≤ 0.1); max |Δz| = {gap:.1e} ({verdict})"
     )
-    print(
-        f"hot spots (bin 3): {(ours.bins == 3).sum()}, cold spots (bin -3): {(ours.bins == -3).sum()}"
-    )
+    hot, cold = (ours.bins == 3).sum(), (ours.bins == -3).sum()
+    print(f"hot spots (bin 3): {hot}, cold spots (bin -3): {cold}")
 
 
 if __name__ == "__main__":
