@@ -109,9 +109,9 @@ def _migrations_dir() -> Path:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import accounts, admin, pinning, public, workshops
+    from app import accounts, admin, layers, pinning, public, workshops
 
-    for blueprint in (public.bp, accounts.bp, admin.bp, pinning.bp, workshops.bp):
+    for blueprint in (public.bp, accounts.bp, admin.bp, pinning.bp, workshops.bp, layers.bp):
         app.register_blueprint(blueprint)
 
 

@@ -340,3 +340,23 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     order = np.argsort(values)
     cumulative = np.cumsum(weights[order])
     return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2.0)])
+
+
+def neighbour_counts(x, y, extent, cell_size: float, radius: float, weights=None) -> np.ndarray:
+    """Count the points (or weights) within ``radius`` metres of every cell centre.
+
+    Same grid and orientation (row 0 north) as :func:`kernel_density` with the same
+    ``extent`` and ``cell_size``. Points are linearly binned, so counts are exact for
+    points at cell centres (such as counts per cell from PostGIS) and approximate by
+    fractions of a point otherwise; the result is rounded to whole points.
+    """
+    x, y, w = _check_points(x, y, weights)
+    xmin, ymin, rows, cols = _grid(extent, cell_size)
+    radius = _positive(radius, "radius")
+    if not len(x):
+        return np.zeros((rows, cols))
+    counts = linear_binning(x, y, w, xmin, ymin, cell_size, rows, cols)
+    half = int(np.floor(radius / cell_size))
+    offsets = np.arange(-half, half + 1) * cell_size
+    disc = (offsets[:, None] ** 2 + offsets[None, :] ** 2 <= radius * radius).astype(float)
+    return np.maximum(np.rint(_convolve((counts,), (disc,))), 0.0)[::-1]

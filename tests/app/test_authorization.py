@@ -116,6 +116,27 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("POST", "/admin/categories"): ("/admin/categories", admin_only(422)),
     ("GET", "/admin/categories/<int:category_id>"): ("/admin/categories/1", admin_only(200)),
     ("POST", "/admin/categories/<int:category_id>"): ("/admin/categories/1", admin_only(422)),
+    # Aggregated layers: public (k-suppressed); staff may add full=1 (tested apart).
+    ("GET", "/api/v1/territories/<slug>/layers/hexagons"): (
+        "/api/v1/territories/rennes/layers/hexagons",
+        everyone(200),
+    ),
+    ("GET", "/api/v1/territories/<slug>/layers/net"): (
+        "/api/v1/territories/rennes/layers/net",
+        everyone(200),
+    ),
+    ("GET", "/api/v1/territories/<slug>/layers/density"): (
+        "/api/v1/territories/rennes/layers/density",
+        everyone(200),
+    ),
+    ("GET", "/api/v1/territories/<slug>/layers/density.png"): (
+        "/api/v1/territories/rennes/layers/density.png",
+        everyone(200),
+    ),
+    ("GET", "/api/v1/territories/<slug>/layers/hotspots"): (
+        "/api/v1/territories/rennes/layers/hotspots",
+        everyone(200),
+    ),
     # Workshops of Rennes.
     ("GET", "/t/<slug>/ateliers/"): ("/t/rennes/ateliers/", territory_readers(200)),
     ("GET", "/t/<slug>/ateliers/nouveau"): ("/t/rennes/ateliers/nouveau", territory_writers(200)),

@@ -128,3 +128,13 @@ def test_bad_arguments_name_the_field(kwargs, field):
     with pytest.raises(DensityError) as excinfo:
         kernel_density(**args)
     assert excinfo.value.field == field
+
+
+def test_neighbour_counts_count_points_within_the_radius():
+    from geo.density import neighbour_counts
+
+    x = np.array([5.0, 15.0, 95.0])
+    y = np.array([5.0, 5.0, 95.0])
+    counts = neighbour_counts(x, y, (0, 0, 100, 100), 10.0, 10.0, weights=[1, 2, 4])
+    assert counts[-1, 0] == 3  # south-west cell: itself (1) and its east neighbour (2)
+    assert counts[-1, 2] == 2 and counts[0, 9] == 4 and counts[5, 5] == 0

@@ -1,0 +1,498 @@
+"""Aggregated layers of a territory's pins: hexagons, Gi* hot spots and the net layer.
+
+PostGIS counts the filtered pins per hexagon (the same cube rounding as
+:mod:`geo.hexgrid`, in the territory's metric CRS); no pin is loaded into Python.
+Anonymous readers get the k-suppressed layers of DESIGN §6; the territory's staff may
+ask for the full counts. Every filter is checked against a whitelist: an unknown
+filter or value is a 422 naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import territories
+from app.errors import ValidationError
+from app.extensions import db
+from app.models import FEELINGS, TIMES_OF_DAY, Category, Quartier, Territory, Workshop
+from geo import projections
+from geo.hexgrid import axial_cells, axial_sql, hex_centres, hex_polygons, suppression_mask
+from geo.hotspots import getis_ord_gi_star
+
+bp = Blueprint("layers", __name__, url_prefix="/api/v1/territories/<slug>/layers")
+
+FILTERS = (
+    "feeling",
+    "category",
+    "time_of_day",
+    "workshop",
+    "from",
+    "to",
+    "size",
+    "bandwidth",
+    "full",
+)
+SIZE_RANGE = (25.0, 5000.0)
+BANDWIDTH_RANGE = (20.0, 10000.0)
+
+
+@dataclass
+class Filters:
+    feeling: list[str]
+    category: list[int]
+    time_of_day: list[str]
+    workshop: list[int]
+    start: datetime | None
+    end: datetime | None
+    size: float
+    bandwidth: float | None
+    full: bool
+
+
+def _territory(slug: str) -> Territory:
+    territory = territories.get_territory(slug)
+    if territory is None:
+        abort(404, description=_("Territoire inconnu : %(slug)s", slug=slug))
+    return territory
+
+
+def _staff(territory: Territory) -> bool:
+    return (
+        current_user.is_authenticated
+        and current_user.role in ("admin", "coordinator", "police", "planner")
+        and current_user.can_see(territory)
+    )
+
+
+def parse_filters(territory: Territory, args) -> Filters:
+    """Check the query string against the whitelist; 422 naming each bad field."""
+    errors: dict[str, str] = {}
+    for name in args:
+        if name not in FILTERS:
+            errors[name] = _(
+                "Filtre inconnu ; filtres possibles : %(names)s.", names=", ".join(FILTERS)
+            )
+    values = {
+        "feeling": _choices(args, "feeling", FEELINGS, errors),
+        "time_of_day": _choices(args, "time_of_day", TIMES_OF_DAY, errors),
+        "category": _categories(args, errors),
+        "workshop": _workshops(args, territory, errors),
+        "start": _date(args, "from", time.min, errors),
+        "end": _date(args, "to", time.max, errors),
+        "size": _number(args, "size", SIZE_RANGE, errors, default=150.0),
+        "bandwidth": _number(args, "bandwidth", BANDWIDTH_RANGE, errors, default=None),
+        "full": args.get("full", "0") in ("1", "true"),
+    }
+    if errors:
+        raise ValidationError(errors, _("Filtres invalides."))
+    if values["full"] and not _staff(territory):
+        abort(403, description=_("Les couches non masquées sont réservées aux équipes."))
+    return Filters(**values)
+
+
+def _listed(args, name: str) -> list[str]:
+    return [v.strip() for v in args.get(name, "").split(",") if v.strip()]
+
+
+def _choices(args, name, allowed, errors) -> list[str]:
+    wanted = _listed(args, name)
+    unknown = [v for v in wanted if v not in allowed]
+    if unknown:
+        errors[name] = _(
+            "Valeur inconnue : %(value)s ; valeurs possibles : %(values)s.",
+            value=unknown[0][:50],
+            values=", ".join(allowed),
+        )
+    return wanted
+
+
+def _categories(args, errors) -> list[int]:
+    wanted = _listed(args, "category")
+    if not wanted:
+        return []
+    found = dict(
+        db.session.execute(
+            sa.select(Category.code, Category.id).where(Category.code.in_(wanted))
+        ).all()
+    )
+    unknown = [v for v in wanted if v not in found]
+    if unknown:
+        errors["category"] = _("Catégorie inconnue : %(value)s.", value=unknown[0][:50])
+    return list(found.values())
+
+
+def _workshops(args, territory, errors) -> list[int]:
+    wanted = _listed(args, "workshop")
+    if not wanted:
+        return []
+    if not all(v.isdigit() for v in wanted):
+        errors["workshop"] = _("Identifiants d'ateliers attendus (nombres).")
+        return []
+    ids = [int(v) for v in wanted]
+    found = set(
+        db.session.scalars(
+            sa.select(Workshop.id).where(
+                Workshop.id.in_(ids), Workshop.territory_id == territory.id
+            )
+        )
+    )
+    missing = [i for i in ids if i not in found]
+    if missing:
+        errors["workshop"] = _("Atelier inconnu dans ce territoire : %(id)s.", id=missing[0])
+    return ids
+
+
+def _date(args, name, bound, errors) -> datetime | None:
+    if not args.get(name):
+        return None
+    try:
+        day = date.fromisoformat(args[name])
+    except ValueError:
+        errors[name] = _("Date AAAA-MM-JJ attendue.")
+        return None
+    return datetime.combine(day, bound).astimezone()
+
+
+def _number(args, name, bounds, errors, default):
+    if not args.get(name):
+        return default
+    try:
+        value = float(args[name])
+    except ValueError:
+        value = float("nan")
+    if not bounds[0] <= value <= bounds[1]:
+        errors[name] = _(
+            "Nombre de mètres entre %(low)d et %(high)d attendu.", low=bounds[0], high=bounds[1]
+        )
+        return default
+    return value
+
+
+# -- counting in PostGIS -----------------------------------------------------------------
+
+
+def _pin_filter(territory: Territory, filters: Filters) -> tuple[str, dict]:
+    """WHERE clause over ``pin p`` with bound parameters only."""
+    clauses = ["p.territory_id = :territory"]
+    params: dict = {"territory": territory.id}
+    for column, values in (
+        ("feeling", filters.feeling),
+        ("category_id", filters.category),
+        ("time_of_day", filters.time_of_day),
+        ("workshop_id", filters.workshop),
+    ):
+        if values:
+            clauses.append(f"p.{column} = ANY(:{column})")
+            params[column] = values
+    if filters.start:
+        clauses.append("p.created_at >= :start")
+        params["start"] = filters.start
+    if filters.end:
+        clauses.append("p.created_at <= :end")
+        params["end"] = filters.end
+    return " AND ".join(clauses), params
+
+
+def hexagon_counts(territory: Territory, filters: Filters) -> dict[tuple[int, int], list[int]]:
+    """``{(q, r): [unsafe, safe]}`` for the filtered pins, counted by PostGIS."""
+    where, params = _pin_filter(territory, filters)
+    q, r = axial_sql("ST_X(t.g)", "ST_Y(t.g)", filters.size)
+    query = sa.text(
+        f"SELECT {q} AS q, {r} AS r, t.feeling, count(*) AS n FROM ("
+        f"SELECT ST_Transform(p.geom, {int(territory.metric_srid)}) AS g, p.feeling "
+        f"FROM pin p WHERE {where}) t GROUP BY 1, 2, 3"
+    )
+    counts: dict[tuple[int, int], list[int]] = {}
+    for row in db.session.execute(query, params):
+        cell = counts.setdefault((row.q, row.r), [0, 0])
+        cell[FEELINGS.index(row.feeling)] += row.n
+    return counts
+
+
+def territory_cells(territory: Territory, size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every hexagon whose centre lies in the territory's quartiers (the study area)."""
+    area = db.session.scalar(
+        sa.select(
+            sa.func.ST_AsBinary(
+                sa.func.ST_Transform(sa.func.ST_Union(Quartier.geom), territory.metric_srid)
+            )
+        ).where(Quartier.territory_id == territory.id)
+    )
+    if area is None:
+        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
+    shape = shapely.from_wkb(bytes(area))
+    west, south, east, north = shape.bounds
+    xs = np.arange(west, east + size, size * 0.8)
+    ys = np.arange(south, north + size, size * 0.8)
+    gx, gy = np.meshgrid(xs, ys)
+    q, r = axial_cells(gx.ravel(), gy.ravel(), size)
+    cells = np.unique(np.stack([q, r], axis=1), axis=0)
+    cx, cy = hex_centres(cells[:, 0], cells[:, 1], size)
+    inside = shapely.contains_xy(shape, cx, cy)
+    return cells[inside, 0], cells[inside, 1]
+
+
+# -- GeoJSON -------------------------------------------------------------------------------
+
+
+def _features(territory, size, q, r, properties: list[dict]) -> list[dict]:
+    polygons = hex_polygons(q, r, size)
+    transformer = projections.transformer(territory.metric_srid, projections.WGS84)
+    polygons = shapely.transform(
+        polygons, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+    )
+    polygons = shapely.set_precision(polygons, 1e-7)
+    return [
+        {
+            "type": "Feature",
+            "id": f"{qi}:{ri}",
+            "geometry": shapely.geometry.mapping(poly),
+            "properties": props,
+        }
+        for qi, ri, poly, props in zip(q.tolist(), r.tolist(), polygons, properties, strict=True)
+    ]
+
+
+def _collection(features, filters: Filters, layer: str, message: str | None, **meta):
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "layer": layer,
+        "size_m": filters.size,
+        "suppression_k": None if filters.full else current_app.config["SUPPRESSION_K"],
+        **meta,
+    }
+    if message:
+        body["message"] = message
+    response = jsonify(body)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+def _empty_message(features) -> str | None:
+    return None if features else _("Aucun point ne correspond à ces filtres.")
+
+
+@bp.get("/hexagons")
+def hexagons(slug: str):
+    """Pins per hexagon, unsafe and safe; cells under k hidden unless ``full=1``."""
+    territory = _territory(slug)
+    filters = parse_filters(territory, request.args)
+    counts = hexagon_counts(territory, filters)
+    cells = np.array(list(counts), dtype=np.int64).reshape(-1, 2)
+    values = np.array(list(counts.values()), dtype=np.int64).reshape(-1, 2)
+    if not filters.full and len(values):
+        keep = suppression_mask(values.sum(axis=1), current_app.config["SUPPRESSION_K"])
+        cells, values = cells[keep], values[keep]
+    props = [{"unsafe": int(u), "safe": int(s), "total": int(u + s)} for u, s in values]
+    features = _features(territory, filters.size, cells[:, 0], cells[:, 1], props)
+    return _collection(features, filters, "hexagons", _empty_message(features))
+
+
+@bp.get("/net")
+def net(slug: str):
+    """Where unsafe outweighs safe: (unsafe − safe) / (unsafe + safe) per hexagon."""
+    territory = _territory(slug)
+    filters = parse_filters(territory, request.args)
+    if filters.feeling:
+        raise ValidationError({"feeling": _("La couche nette compare les deux ressentis.")})
+    counts = hexagon_counts(territory, filters)
+    k = 1 if filters.full else current_app.config["SUPPRESSION_K"]
+    kept = {cell: uv for cell, uv in counts.items() if sum(uv) >= k}
+    cells = np.array(list(kept), dtype=np.int64).reshape(-1, 2)
+    props = [{"unsafe": u, "safe": s, "net": round((u - s) / (u + s), 4)} for u, s in kept.values()]
+    features = _features(territory, filters.size, cells[:, 0], cells[:, 1], props)
+    return _collection(features, filters, "net", _empty_message(features))
+
+
+@bp.get("/hotspots")
+def hotspots(slug: str):
+    """Getis-Ord Gi* over every hexagon of the territory (empty ones count as 0).
+
+    Weights: binary, within two rings of cells (2√3 × size), the cell included.
+    """
+    territory = _territory(slug)
+    filters = parse_filters(territory, request.args)
+    counts = hexagon_counts(territory, filters)
+    q, r = territory_cells(territory, filters.size)
+    values = np.array(
+        [sum(counts.get((a, b), (0, 0))) for a, b in zip(q, r, strict=True)], dtype=float
+    )
+    distance = 2 * np.sqrt(3) * filters.size * 1.001
+    if len(values) < 3 or values.sum() == 0:
+        return _collection(
+            [],
+            filters,
+            "hotspots",
+            _("Pas assez de points pour chercher des points chauds."),
+            distance_m=distance,
+        )
+    cx, cy = hex_centres(q, r, filters.size)
+    result = getis_ord_gi_star(values, np.column_stack([cx, cy]), distance)
+    shown = result.bins != 0
+    props = [
+        {"z": round(float(z), 3), "p": float(p), "q": float(qv), "bin": int(b)}
+        for z, p, qv, b in zip(
+            result.z[shown], result.p[shown], result.q[shown], result.bins[shown], strict=True
+        )
+    ]
+    if filters.full:  # a cell's own count may be small: staff only
+        for prop, value in zip(props, values[shown], strict=True):
+            prop["count"] = int(value)
+    features = _features(territory, filters.size, q[shown], r[shown], props)
+    message = None if features else _("Aucun point chaud ni froid significatif.")
+    return _collection(features, filters, "hotspots", message, distance_m=round(distance, 1))
+
+
+# -- density ---------------------------------------------------------------------------------
+
+DENSITY_MAX_CELLS = 600  # per side of the counting grid
+DENSITY_BREAKS = (0.1, 0.25, 0.5, 0.75)  # fractions of the peak
+
+
+def density_grid(territory: Territory, filters: Filters):
+    """Kernel density of the filtered pins, from PostGIS counts on a fine metric grid.
+
+    Returns ``(grid, support)``: the :class:`geo.density.DensityGrid` over the
+    quartiers (padded by the bandwidth) and, per cell, how many pins lie within the
+    bandwidth (for suppression); ``(None, None)`` when no pin matches.
+    """
+    from geo.density import default_bandwidth, kernel_density, neighbour_counts
+
+    extent = _metric_extent(territory)
+    if extent is None:
+        return None, None
+    cell = max(extent[2] - extent[0], extent[3] - extent[1]) / DENSITY_MAX_CELLS
+    counts = _grid_counts(territory, filters, extent, cell)
+    if counts is None:
+        return None, None
+    x, y, n = counts
+    bandwidth = filters.bandwidth or float(
+        np.clip(default_bandwidth(x, y, n), BANDWIDTH_RANGE[0], BANDWIDTH_RANGE[1])
+    )
+    padded = (
+        extent[0] - bandwidth,
+        extent[1] - bandwidth,
+        extent[2] + bandwidth,
+        extent[3] + bandwidth,
+    )
+    grid = kernel_density(x, y, padded, cell, bandwidth, weights=n, crs=territory.metric_srid)
+    support = neighbour_counts(x, y, padded, cell, bandwidth, weights=n)
+    return grid, support
+
+
+def _metric_extent(territory: Territory):
+    metric = sa.func.ST_Transform(Quartier.geom, territory.metric_srid)
+    extent = sa.func.ST_Extent(metric)
+    box = db.session.execute(
+        sa.select(
+            sa.func.ST_XMin(extent),
+            sa.func.ST_YMin(extent),
+            sa.func.ST_XMax(extent),
+            sa.func.ST_YMax(extent),
+        ).where(Quartier.territory_id == territory.id)
+    ).one()
+    return None if box[0] is None else tuple(float(v) for v in box)
+
+
+def _grid_counts(territory, filters, extent, cell):
+    """Pins per fine cell, as (cell-centre x, y, count) arrays, or None."""
+    where, params = _pin_filter(territory, filters)
+    params.update(x0=extent[0], y0=extent[1], cell=cell)
+    query = sa.text(
+        "SELECT floor((ST_X(t.g) - :x0) / :cell) AS i, floor((ST_Y(t.g) - :y0) / :cell) AS j, "
+        f"count(*) AS n FROM (SELECT ST_Transform(p.geom, {int(territory.metric_srid)}) AS g "
+        f"FROM pin p WHERE {where}) t GROUP BY 1, 2"
+    )
+    rows = db.session.execute(query, params).all()
+    if not rows:
+        return None
+    i, j, n = (np.array(v, dtype=float) for v in zip(*rows, strict=True))
+    return extent[0] + (i + 0.5) * cell, extent[1] + (j + 0.5) * cell, n
+
+
+def _public_density(grid, support, filters: Filters):
+    """Hide, for the public, every cell fewer than k pins contribute to."""
+    if filters.full:
+        return grid.values
+    return np.where(support >= current_app.config["SUPPRESSION_K"], grid.values, 0.0)
+
+
+@bp.get("/density")
+def density(slug: str):
+    """Isobands of the kernel density (quartic), in pins per km², as GeoJSON."""
+    from geo.raster import isobands
+
+    territory = _territory(slug)
+    filters = parse_filters(territory, request.args)
+    grid, support = density_grid(territory, filters)
+    if grid is None:
+        return _collection([], filters, "density", _empty_message([]))
+    values = _public_density(grid, support, filters)
+    peak = float(values.max())
+    if peak <= 0:
+        return _collection([], filters, "density", _empty_message([]))
+    shown = type(grid)(values, grid.transform, grid.crs, grid.bandwidth, grid.kernel)
+    transformer = projections.transformer(territory.metric_srid, projections.WGS84)
+    features = []
+    for number, (lower, upper, shape) in enumerate(
+        isobands(shown, np.multiply(DENSITY_BREAKS, peak))
+    ):
+        shape = shapely.transform(
+            shape, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(shapely.set_precision(shape, 1e-6)),
+                "properties": {
+                    "class": number,
+                    "lower_per_km2": round(lower * 1e6, 3),
+                    "upper_per_km2": None if np.isinf(upper) else round(upper * 1e6, 3),
+                },
+            }
+        )
+    return _collection(
+        features,
+        filters,
+        "density",
+        None,
+        bandwidth_m=round(grid.bandwidth, 1),
+        peak_per_km2=round(peak * 1e6, 3),
+    )
+
+
+@bp.get("/density.png")
+def density_png(slug: str):
+    """The density as a transparent PNG in Web Mercator; bounds in ``X-Bounds``
+    (west,south,east,north, degrees) for a Leaflet image overlay."""
+    from flask import make_response
+
+    from geo.raster import colourise, encode_png, resample_to_web_mercator
+
+    territory = _territory(slug)
+    filters = parse_filters(territory, request.args)
+    grid, support = density_grid(territory, filters)
+    if grid is None:
+        abort(404, description=_("Aucun point ne correspond à ces filtres."))
+    shown = type(grid)(
+        _public_density(grid, support, filters),
+        grid.transform,
+        grid.crs,
+        grid.bandwidth,
+        grid.kernel,
+    )
+    pixels, bounds = resample_to_web_mercator(shown)
+    response = make_response(encode_png(colourise(pixels)))
+    response.mimetype = "image/png"
+    response.headers["X-Bounds"] = ",".join(f"{v:.6f}" for v in bounds)
+    response.headers["X-Bandwidth-M"] = f"{grid.bandwidth:.1f}"
+    return response

@@ -1,0 +1,133 @@
+"""Aggregated layers on the real database: counts made by PostGIS, filters, suppression."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import login
+
+BASE = "/api/v1/territories/rennes/layers"
+
+
+@pytest.fixture
+def demo(runner, rennes):
+    result = runner.invoke(args=["demo", "load"])
+    assert "demo workshop created" in result.output
+
+
+def _total(features, key="total"):
+    return sum(f["properties"][key] for f in features)
+
+
+def test_no_pins_give_empty_layers_with_a_message(client, rennes):
+    for layer in ("hexagons", "net", "hotspots"):
+        body = client.get(f"{BASE}/{layer}").get_json()
+        assert body["features"] == [] and body["message"], layer
+
+
+def test_hexagons_count_every_pin_for_staff(app, client, demo, make_user):
+    login(client, make_user("police", "rennes").email)
+    body = client.get(f"{BASE}/hexagons?full=1&size=200").get_json()
+    assert _total(body["features"]) == 320
+    assert body["suppression_k"] is None and body["size_m"] == 200
+    ring = body["features"][0]["geometry"]["coordinates"][0]
+    assert len(ring) == 7 and -1.8 < ring[0][0] < -1.6 and 48.0 < ring[0][1] < 48.2
+
+
+def test_public_hexagons_hide_small_counts(client, demo):
+    body = client.get(f"{BASE}/hexagons?size=200").get_json()
+    totals = [f["properties"]["total"] for f in body["features"]]
+    assert totals and min(totals) >= 3 and body["suppression_k"] == 3
+    assert sum(totals) < 320
+    assert client.get(f"{BASE}/hexagons?full=1").status_code == 403
+
+
+def test_filters_change_the_counts(client, demo, make_user):
+    login(client, make_user("coordinator", "rennes").email)
+    every = _total(client.get(f"{BASE}/hexagons?full=1").get_json()["features"])
+    unsafe = client.get(f"{BASE}/hexagons?full=1&feeling=unsafe").get_json()["features"]
+    assert _total(unsafe) == _total(unsafe, "unsafe") < every
+    night = _total(client.get(f"{BASE}/hexagons?full=1&time_of_day=night").get_json()["features"])
+    lighting = client.get(f"{BASE}/hexagons?full=1&category=lighting,noise").get_json()
+    assert 0 < night < every and 0 < _total(lighting["features"]) < every
+    later = client.get(f"{BASE}/hexagons?full=1&from=2030-01-01").get_json()
+    assert later["features"] == [] and later["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("feeling=scared", "feeling"),
+        ("category=aliens", "category"),
+        ("time_of_day=noon", "time_of_day"),
+        ("workshop=abc", "workshop"),
+        ("workshop=999", "workshop"),
+        ("from=yesterday", "from"),
+        ("size=5", "size"),
+        ("size=big", "size"),
+        ("bandwidth=-1", "bandwidth"),
+        ("colour=red", "colour"),
+    ],
+)
+def test_unknown_filters_are_422_naming_the_field(client, rennes, query, field):
+    response = client.get(f"{BASE}/hexagons?{query}")
+    assert response.status_code == 422
+    assert field in response.get_json()["fields"]
+
+
+def test_net_layer_is_normalised(client, demo):
+    features = client.get(f"{BASE}/net?size=300").get_json()["features"]
+    assert features
+    for feature in features:
+        props = feature["properties"]
+        assert props["net"] == pytest.approx(
+            (props["unsafe"] - props["safe"]) / (props["unsafe"] + props["safe"]), abs=1e-4
+        )
+    assert client.get(f"{BASE}/net?feeling=unsafe").status_code == 422
+
+
+def test_hotspots_find_the_demo_clusters(client, demo, make_user):
+    body = client.get(f"{BASE}/hotspots?size=150").get_json()
+    bins = [f["properties"]["bin"] for f in body["features"]]
+    assert 3 in bins and all(b != 0 for b in bins)
+    assert "count" not in body["features"][0]["properties"]
+    login(client, make_user("planner", "rennes").email)
+    staff = client.get(f"{BASE}/hotspots?size=150&full=1").get_json()
+    assert "count" in staff["features"][0]["properties"]
+
+
+def test_one_pin_gives_a_trivial_answer(client, make_workshop):
+    from tests.conftest import pin_body
+
+    code = make_workshop()["codes"][0]
+    client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
+    for layer in ("hexagons", "net", "hotspots"):
+        response = client.get(f"{BASE}/{layer}")
+        assert response.status_code == 200
+        assert response.get_json()["features"] == [] or layer != "hexagons"
+
+
+def test_density_isobands_and_png(client, demo, make_user):
+    body = client.get(f"{BASE}/density?bandwidth=300").get_json()
+    assert body["bandwidth_m"] == 300.0 and body["peak_per_km2"] > 0
+    classes = [f["properties"]["class"] for f in body["features"]]
+    assert classes == sorted(classes) and len(classes) >= 3
+    assert body["features"][-1]["properties"]["upper_per_km2"] is None
+    response = client.get(f"{BASE}/density.png?bandwidth=300")
+    assert response.mimetype == "image/png" and response.data[:8] == b"\x89PNG\r\n\x1a\n"
+    west, south, east, north = (float(v) for v in response.headers["X-Bounds"].split(","))
+    assert -1.8 < west < east < -1.5 and 48.0 < south < north < 48.2
+    default = client.get(f"{BASE}/density").get_json()
+    assert 20 <= default["bandwidth_m"] <= 10000  # the spatial Silverman rule
+
+
+def test_public_density_hides_isolated_pins(client, make_workshop, make_user):
+    from tests.conftest import pin_body
+
+    code = make_workshop()["codes"][0]
+    client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
+    public = client.get(f"{BASE}/density?bandwidth=200").get_json()
+    assert public["features"] == [] and public["message"]
+    login(client, make_user("police", "rennes").email)
+    staff = client.get(f"{BASE}/density?bandwidth=200&full=1").get_json()
+    assert staff["features"]
