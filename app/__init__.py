@@ -109,9 +109,18 @@ def _migrations_dir() -> Path:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import accounts, admin, layers, pinning, public, workshops
+    from app import accounts, admin, dashboard, layers, pinning, public, workshops
 
-    for blueprint in (public.bp, accounts.bp, admin.bp, pinning.bp, workshops.bp, layers.bp):
+    blueprints = (
+        public.bp,
+        accounts.bp,
+        admin.bp,
+        pinning.bp,
+        workshops.bp,
+        layers.bp,
+        dashboard.bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
 

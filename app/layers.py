@@ -201,6 +201,26 @@ def _pin_filter(territory: Territory, filters: Filters) -> tuple[str, dict]:
     return " AND ".join(clauses), params
 
 
+def pin_conditions(territory: Territory, filters: Filters) -> list:
+    """The same filters as ORM conditions on :class:`Pin`, for queries of pins."""
+    from app.models import Pin
+
+    conditions = [Pin.territory_id == territory.id]
+    for column, values in (
+        (Pin.feeling, filters.feeling),
+        (Pin.category_id, filters.category),
+        (Pin.time_of_day, filters.time_of_day),
+        (Pin.workshop_id, filters.workshop),
+    ):
+        if values:
+            conditions.append(column.in_(values))
+    if filters.start:
+        conditions.append(Pin.created_at >= filters.start)
+    if filters.end:
+        conditions.append(Pin.created_at <= filters.end)
+    return conditions
+
+
 def hexagon_counts(territory: Territory, filters: Filters) -> dict[tuple[int, int], list[int]]:
     """``{(q, r): [unsafe, safe]}`` for the filtered pins, counted by PostGIS."""
     where, params = _pin_filter(territory, filters)
@@ -281,27 +301,40 @@ def _empty_message(features) -> str | None:
     return None if features else _("Aucun point ne correspond à ces filtres.")
 
 
-@bp.get("/hexagons")
-def hexagons(slug: str):
-    """Pins per hexagon, unsafe and safe; cells under k hidden unless ``full=1``."""
-    territory = _territory(slug)
-    filters = parse_filters(territory, request.args)
+@dataclass
+class Layer:
+    """Features of one layer, a message when there is nothing to show, and metadata."""
+
+    features: list[dict]
+    message: str | None = None
+    meta: dict | None = None
+
+
+def hexagon_layer(territory: Territory, filters: Filters) -> Layer:
+    """Pins per hexagon, unsafe and safe, with each cell's top categories; cells
+    under k hidden unless ``filters.full``."""
     counts = hexagon_counts(territory, filters)
     cells = np.array(list(counts), dtype=np.int64).reshape(-1, 2)
     values = np.array(list(counts.values()), dtype=np.int64).reshape(-1, 2)
     if not filters.full and len(values):
         keep = suppression_mask(values.sum(axis=1), current_app.config["SUPPRESSION_K"])
         cells, values = cells[keep], values[keep]
-    props = [{"unsafe": int(u), "safe": int(s), "total": int(u + s)} for u, s in values]
+    tops = top_categories(territory, filters)
+    props = [
+        {
+            "unsafe": int(u),
+            "safe": int(s),
+            "total": int(u + s),
+            "top_categories": tops.get((int(q), int(r)), []),
+        }
+        for (q, r), (u, s) in zip(cells, values, strict=True)
+    ]
     features = _features(territory, filters.size, cells[:, 0], cells[:, 1], props)
-    return _collection(features, filters, "hexagons", _empty_message(features))
+    return Layer(features, _empty_message(features))
 
 
-@bp.get("/net")
-def net(slug: str):
-    """Where unsafe outweighs safe: (unsafe − safe) / (unsafe + safe) per hexagon."""
-    territory = _territory(slug)
-    filters = parse_filters(territory, request.args)
+def net_layer(territory: Territory, filters: Filters) -> Layer:
+    """(unsafe − safe) / (unsafe + safe) per hexagon, from -1 (safe) to 1 (unsafe)."""
     if filters.feeling:
         raise ValidationError({"feeling": _("La couche nette compare les deux ressentis.")})
     counts = hexagon_counts(territory, filters)
@@ -310,31 +343,24 @@ def net(slug: str):
     cells = np.array(list(kept), dtype=np.int64).reshape(-1, 2)
     props = [{"unsafe": u, "safe": s, "net": round((u - s) / (u + s), 4)} for u, s in kept.values()]
     features = _features(territory, filters.size, cells[:, 0], cells[:, 1], props)
-    return _collection(features, filters, "net", _empty_message(features))
+    return Layer(features, _empty_message(features))
 
 
-@bp.get("/hotspots")
-def hotspots(slug: str):
+def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
     """Getis-Ord Gi* over every hexagon of the territory (empty ones count as 0).
 
-    Weights: binary, within two rings of cells (2√3 × size), the cell included.
+    Weights: binary, within two rings of cells (2√3 × size), the cell included. Only
+    significant cells are returned.
     """
-    territory = _territory(slug)
-    filters = parse_filters(territory, request.args)
     counts = hexagon_counts(territory, filters)
     q, r = territory_cells(territory, filters.size)
     values = np.array(
         [sum(counts.get((a, b), (0, 0))) for a, b in zip(q, r, strict=True)], dtype=float
     )
-    distance = 2 * np.sqrt(3) * filters.size * 1.001
+    distance = round(2 * np.sqrt(3) * filters.size * 1.001, 1)
     if len(values) < 3 or values.sum() == 0:
-        return _collection(
-            [],
-            filters,
-            "hotspots",
-            _("Pas assez de points pour chercher des points chauds."),
-            distance_m=distance,
-        )
+        message = _("Pas assez de points pour chercher des points chauds.")
+        return Layer([], message, {"distance_m": distance})
     cx, cy = hex_centres(q, r, filters.size)
     result = getis_ord_gi_star(values, np.column_stack([cx, cy]), distance)
     shown = result.bins != 0
@@ -349,7 +375,50 @@ def hotspots(slug: str):
             prop["count"] = int(value)
     features = _features(territory, filters.size, q[shown], r[shown], props)
     message = None if features else _("Aucun point chaud ni froid significatif.")
-    return _collection(features, filters, "hotspots", message, distance_m=round(distance, 1))
+    return Layer(features, message, {"distance_m": distance})
+
+
+def top_categories(territory: Territory, filters: Filters, top: int = 3) -> dict:
+    """``{(q, r): [[label, count], …]}``: each hexagon's most named categories."""
+    where, params = _pin_filter(territory, filters)
+    q, r = axial_sql("ST_X(t.g)", "ST_Y(t.g)", filters.size)
+    query = sa.text(
+        f"SELECT {q} AS q, {r} AS r, c.label_fr AS label, count(*) AS n FROM ("
+        f"SELECT ST_Transform(p.geom, {int(territory.metric_srid)}) AS g, p.category_id "
+        f"FROM pin p WHERE {where}) t JOIN category c ON c.id = t.category_id GROUP BY 1, 2, 3"
+    )
+    result: dict = {}
+    for row in db.session.execute(query, params):
+        result.setdefault((row.q, row.r), []).append([row.label, row.n])
+    return {cell: sorted(v, key=lambda item: -item[1])[:top] for cell, v in result.items()}
+
+
+def _serve(layer: Layer, filters: Filters, name: str):
+    return _collection(layer.features, filters, name, layer.message, **(layer.meta or {}))
+
+
+@bp.get("/hexagons")
+def hexagons(slug: str):
+    """Pins per hexagon (GeoJSON)."""
+    territory = _territory(slug)
+    filters = parse_filters(territory, request.args)
+    return _serve(hexagon_layer(territory, filters), filters, "hexagons")
+
+
+@bp.get("/net")
+def net(slug: str):
+    """Where unsafe outweighs safe, per hexagon (GeoJSON)."""
+    territory = _territory(slug)
+    filters = parse_filters(territory, request.args)
+    return _serve(net_layer(territory, filters), filters, "net")
+
+
+@bp.get("/hotspots")
+def hotspots(slug: str):
+    """Significant Gi* hot and cold spots (GeoJSON)."""
+    territory = _territory(slug)
+    filters = parse_filters(territory, request.args)
+    return _serve(hotspot_layer(territory, filters), filters, "hotspots")
 
 
 # -- density ---------------------------------------------------------------------------------
@@ -426,21 +495,24 @@ def _public_density(grid, support, filters: Filters):
     return np.where(support >= current_app.config["SUPPRESSION_K"], grid.values, 0.0)
 
 
-@bp.get("/density")
-def density(slug: str):
-    """Isobands of the kernel density (quartic), in pins per km², as GeoJSON."""
-    from geo.raster import isobands
-
-    territory = _territory(slug)
-    filters = parse_filters(territory, request.args)
+def _shown_density(territory: Territory, filters: Filters):
     grid, support = density_grid(territory, filters)
     if grid is None:
-        return _collection([], filters, "density", _empty_message([]))
+        return None
     values = _public_density(grid, support, filters)
-    peak = float(values.max())
-    if peak <= 0:
-        return _collection([], filters, "density", _empty_message([]))
-    shown = type(grid)(values, grid.transform, grid.crs, grid.bandwidth, grid.kernel)
+    if values.max() <= 0:
+        return None
+    return type(grid)(values, grid.transform, grid.crs, grid.bandwidth, grid.kernel)
+
+
+def density_layer(territory: Territory, filters: Filters) -> Layer:
+    """Isobands of the kernel density (quartic) in pins per km²."""
+    from geo.raster import isobands
+
+    shown = _shown_density(territory, filters)
+    if shown is None:
+        return Layer([], _empty_message([]))
+    peak = float(shown.values.max())
     transformer = projections.transformer(territory.metric_srid, projections.WGS84)
     features = []
     for number, (lower, upper, shape) in enumerate(
@@ -460,39 +532,48 @@ def density(slug: str):
                 },
             }
         )
-    return _collection(
-        features,
-        filters,
-        "density",
-        None,
-        bandwidth_m=round(grid.bandwidth, 1),
-        peak_per_km2=round(peak * 1e6, 3),
-    )
+    meta = {"bandwidth_m": round(shown.bandwidth, 1), "peak_per_km2": round(peak * 1e6, 3)}
+    return Layer(features, None, meta)
+
+
+def density_image(territory: Territory, filters: Filters):
+    """``(png bytes, (west, south, east, north), bandwidth)`` or None with no density."""
+    from geo.raster import colourise, encode_png, resample_to_web_mercator
+
+    shown = _shown_density(territory, filters)
+    if shown is None:
+        return None
+    pixels, bounds = resample_to_web_mercator(shown)
+    return encode_png(colourise(pixels)), bounds, shown.bandwidth
+
+
+@bp.get("/density")
+def density(slug: str):
+    """Isobands of the kernel density (GeoJSON)."""
+    territory = _territory(slug)
+    filters = parse_filters(territory, request.args)
+    return _serve(density_layer(territory, filters), filters, "density")
 
 
 @bp.get("/density.png")
 def density_png(slug: str):
     """The density as a transparent PNG in Web Mercator; bounds in ``X-Bounds``
-    (west,south,east,north, degrees) for a Leaflet image overlay."""
+    (west,south,east,north, degrees) for a Leaflet image overlay; one transparent pixel
+    when nothing is left to show."""
     from flask import make_response
-
-    from geo.raster import colourise, encode_png, resample_to_web_mercator
 
     territory = _territory(slug)
     filters = parse_filters(territory, request.args)
-    grid, support = density_grid(territory, filters)
-    if grid is None:
-        abort(404, description=_("Aucun point ne correspond à ces filtres."))
-    shown = type(grid)(
-        _public_density(grid, support, filters),
-        grid.transform,
-        grid.crs,
-        grid.bandwidth,
-        grid.kernel,
-    )
-    pixels, bounds = resample_to_web_mercator(shown)
-    response = make_response(encode_png(colourise(pixels)))
+    image = density_image(territory, filters)
+    if image is None:  # a transparent pixel over the territory, and why
+        from geo.raster import encode_png
+
+        west_south, east_north = territories.territory_bounds(territory) or [[0, 0], [0, 0]]
+        bounds = (west_south[1], west_south[0], east_north[1], east_north[0])
+        image = (encode_png(np.zeros((1, 1, 4), dtype=np.uint8)), bounds, 0.0)
+    png, bounds, bandwidth = image
+    response = make_response(png)
     response.mimetype = "image/png"
     response.headers["X-Bounds"] = ",".join(f"{v:.6f}" for v in bounds)
-    response.headers["X-Bandwidth-M"] = f"{grid.bandwidth:.1f}"
+    response.headers["X-Bandwidth-M"] = f"{bandwidth:.1f}"
     return response

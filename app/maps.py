@@ -52,7 +52,11 @@ def _js(value) -> str:
 def base_map() -> folium.Map:
     """A map with local Leaflet assets and the configured tile layer, if any."""
     fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    fmap.default_js = [("leaflet", url_for("static", filename="vendor/leaflet/leaflet.js"))]
+    fmap.default_js = [
+        ("leaflet", url_for("static", filename="vendor/leaflet/leaflet.js")),
+        # folium's popups are built with jQuery.
+        ("jquery", url_for("static", filename="vendor/jquery/jquery.min.js")),
+    ]
     fmap.default_css = [("leaflet_css", url_for("static", filename="vendor/leaflet/leaflet.css"))]
     tile_url = current_app.config.get("TILE_URL")
     if tile_url:

@@ -137,6 +137,7 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/api/v1/territories/rennes/layers/hotspots",
         everyone(200),
     ),
+    ("GET", "/t/<slug>/tableau-de-bord/"): ("/t/rennes/tableau-de-bord/", territory_readers(200)),
     # Workshops of Rennes.
     ("GET", "/t/<slug>/ateliers/"): ("/t/rennes/ateliers/", territory_readers(200)),
     ("GET", "/t/<slug>/ateliers/nouveau"): ("/t/rennes/ateliers/nouveau", territory_writers(200)),

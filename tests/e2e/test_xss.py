@@ -41,6 +41,7 @@ XSS_PAGES = [
     ("admin", "/t/rennes/ateliers/{workshop_id}/qr"),
     ("anonymous", "/j/{code}/diagnostic"),
     ("admin", "/admin/categories"),
+    ("admin", "/t/rennes/tableau-de-bord/"),
 ]
 
 WATCH = """

@@ -1,0 +1,34 @@
+"""The dashboard in Chromium: four layers with legends; a category filter changes counts."""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+
+LAYERS = ("Densité", "Hexagones", "Points chauds (Gi*)", "Ressenti net")
+
+
+def test_dashboard_layers_legends_and_filter(app, runner, rennes, live_server, page, make_user):
+    assert "demo workshop created" in runner.invoke(args=["demo", "load"]).output
+    police = make_user("police", "rennes")
+    page.goto(f"{live_server}/connexion")
+    page.fill("input[name=email]", police.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.goto(f"{live_server}/t/rennes/tableau-de-bord/")
+    control = page.locator(".leaflet-control-layers-overlays")
+    for name in LAYERS:
+        checkbox = control.locator("label", has_text=name).locator("input")
+        if not checkbox.is_checked():
+            checkbox.check()
+    expect(page.locator(".leaflet-image-layer")).to_have_count(1)  # the density
+    assert page.locator("path.leaflet-interactive").count() > 100  # hexagons, hot spots, net
+    expect(page.locator("aside.legend")).to_contain_text("point chaud, 99 %")
+    before = int(re.match(r"(\d+)", page.locator("#summary").inner_text()).group(1))
+    page.select_option("select[name=category]", "lighting")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator("#summary")).not_to_contain_text(f"{before} points")
+    after = int(re.match(r"(\d+)", page.locator("#summary").inner_text()).group(1))
+    assert 0 < after < before
+    assert page.requests.hosts() == {"127.0.0.1"}
