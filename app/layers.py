@@ -397,28 +397,11 @@ def _serve(layer: Layer, filters: Filters, name: str):
     return _collection(layer.features, filters, name, layer.message, **(layer.meta or {}))
 
 
-@bp.get("/hexagons")
-def hexagons(slug: str):
-    """Pins per hexagon (GeoJSON)."""
+def geojson_layer(slug: str, name: str):
+    """One layer as GeoJSON: ``/hexagons``, ``/net``, ``/hotspots`` or ``/density``."""
     territory = _territory(slug)
     filters = parse_filters(territory, request.args)
-    return _serve(hexagon_layer(territory, filters), filters, "hexagons")
-
-
-@bp.get("/net")
-def net(slug: str):
-    """Where unsafe outweighs safe, per hexagon (GeoJSON)."""
-    territory = _territory(slug)
-    filters = parse_filters(territory, request.args)
-    return _serve(net_layer(territory, filters), filters, "net")
-
-
-@bp.get("/hotspots")
-def hotspots(slug: str):
-    """Significant Gi* hot and cold spots (GeoJSON)."""
-    territory = _territory(slug)
-    filters = parse_filters(territory, request.args)
-    return _serve(hotspot_layer(territory, filters), filters, "hotspots")
+    return _serve(LAYERS[name](territory, filters), filters, name)
 
 
 # -- density ---------------------------------------------------------------------------------
@@ -547,14 +530,6 @@ def density_image(territory: Territory, filters: Filters):
     return encode_png(colourise(pixels)), bounds, shown.bandwidth
 
 
-@bp.get("/density")
-def density(slug: str):
-    """Isobands of the kernel density (GeoJSON)."""
-    territory = _territory(slug)
-    filters = parse_filters(territory, request.args)
-    return _serve(density_layer(territory, filters), filters, "density")
-
-
 @bp.get("/density.png")
 def density_png(slug: str):
     """The density as a transparent PNG in Web Mercator; bounds in ``X-Bounds``
@@ -577,3 +552,13 @@ def density_png(slug: str):
     response.headers["X-Bounds"] = ",".join(f"{v:.6f}" for v in bounds)
     response.headers["X-Bandwidth-M"] = f"{bandwidth:.1f}"
     return response
+
+
+LAYERS = {
+    "hexagons": hexagon_layer,
+    "net": net_layer,
+    "hotspots": hotspot_layer,
+    "density": density_layer,
+}
+for _name in LAYERS:
+    bp.add_url_rule(f"/{_name}", endpoint=_name, view_func=geojson_layer, defaults={"name": _name})

@@ -1,4 +1,4 @@
-"""Folium maps served from our own assets: Leaflet from static/vendor, no CDN.
+"""Folium maps served from our own assets: Leaflet from static/vendor, never another host.
 
 Folium's defaults load Leaflet, jQuery, Bootstrap and fonts from public CDNs; a page
 that reaches another host breaks offline workshops and leaks residents' addresses, so
