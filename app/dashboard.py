@@ -46,11 +46,13 @@ def show(slug: str):
     territory = auth.territory_for(slug, *READERS)
     args = {k: v for k, v in request.args.items() if v}
     args["full"] = "1"  # staff see every count (DESIGN §6)
+    sets = {k: args.pop(k) for k in ("a", "b") if k in args}
     try:
         filters = layers.parse_filters(territory, args)
+        compare = layers.parse_sets(territory, sets) if sets else None
     except ValidationError as exc:
         return _page(territory, None, exc.fields), 422
-    fmap, summary = _build_map(territory, filters)
+    fmap, summary = _build_map(territory, filters, compare)
     return _page(territory, fmap, {}, summary)
 
 
@@ -76,7 +78,7 @@ def _page(territory, fmap, errors, summary=None):
     )
 
 
-def _build_map(territory, filters) -> tuple[dict, dict]:
+def _build_map(territory, filters, compare=None) -> tuple[dict, dict]:
     fmap = maps.base_map()
     maps.add_streets(fmap, _streets_url(territory))
     features = territories.quartier_features(territory)
@@ -85,6 +87,8 @@ def _build_map(territory, filters) -> tuple[dict, dict]:
     summary = _add_hexagons(fmap, territory, filters)
     _add_hotspots(fmap, territory, filters)
     _add_net(fmap, territory, filters)
+    if compare:
+        _add_difference(fmap, territory, filters, *compare)
     _add_raw_points(fmap, territory, filters)
     folium.LayerControl(collapsed=False).add_to(fmap)
     bounds = territories.territory_bounds(territory)
@@ -195,6 +199,29 @@ def _add_net(fmap, territory, filters) -> None:
                     str(escape(_("Net : %(net)s", net=props["net"]))), max_width=200
                 ),
             ).add_to(group)
+    group.add_to(fmap)
+
+
+def _add_difference(fmap, territory, filters, a, b) -> None:
+    """B's share of pins minus A's, per hexagon: red where B weighs more, blue less."""
+    group = folium.FeatureGroup(name=_("Différence B − A"), show=True)
+    features = layers.difference_layer(territory, filters, a, b).features
+    top = max((abs(f["properties"]["difference"]) for f in features), default=0) or 1
+    for feature in features:
+        props = feature["properties"]
+        colour = "#b2182b" if props["difference"] > 0 else "#2166ac"
+        strength = abs(props["difference"]) / top
+        text = _("A : %(a)d points, B : %(b)d points", a=props["a"], b=props["b"])
+        folium.GeoJson(
+            feature,
+            style_function=lambda _f, c=colour, o=strength: {
+                "color": c,
+                "weight": 0.5,
+                "fillColor": c,
+                "fillOpacity": 0.1 + 0.7 * o,
+            },
+            popup=folium.Popup(str(escape(text)), max_width=220),
+        ).add_to(group)
     group.add_to(fmap)
 
 

@@ -72,13 +72,18 @@ def _staff(territory: Territory) -> bool:
     )
 
 
-def parse_filters(territory: Territory, args) -> Filters:
-    """Check the query string against the whitelist; 422 naming each bad field."""
+def parse_filters(territory: Territory, args, compare: bool = False) -> Filters:
+    """Check the query string against the whitelist; 422 naming each bad field.
+
+    With ``compare``, the workshop sets ``a`` and ``b`` replace ``workshop`` (they are
+    read by :func:`parse_sets`).
+    """
     errors: dict[str, str] = {}
+    allowed = [n for n in FILTERS if n != "workshop"] + ["a", "b"] if compare else FILTERS
     for name in args:
-        if name not in FILTERS:
+        if name not in allowed:
             errors[name] = _(
-                "Filtre inconnu ; filtres possibles : %(names)s.", names=", ".join(FILTERS)
+                "Filtre inconnu ; filtres possibles : %(names)s.", names=", ".join(allowed)
             )
     values = {
         "feeling": _choices(args, "feeling", FEELINGS, errors),
@@ -129,12 +134,12 @@ def _categories(args, errors) -> list[int]:
     return list(found.values())
 
 
-def _workshops(args, territory, errors) -> list[int]:
-    wanted = _listed(args, "workshop")
+def _workshops(args, territory, errors, name: str = "workshop") -> list[int]:
+    wanted = _listed(args, name)
     if not wanted:
         return []
     if not all(v.isdigit() for v in wanted):
-        errors["workshop"] = _("Identifiants d'ateliers attendus (nombres).")
+        errors[name] = _("Identifiants d'ateliers attendus (nombres).")
         return []
     ids = [int(v) for v in wanted]
     found = set(
@@ -146,8 +151,22 @@ def _workshops(args, territory, errors) -> list[int]:
     )
     missing = [i for i in ids if i not in found]
     if missing:
-        errors["workshop"] = _("Atelier inconnu dans ce territoire : %(id)s.", id=missing[0])
+        errors[name] = _("Atelier inconnu dans ce territoire : %(id)s.", id=missing[0])
     return ids
+
+
+def parse_sets(territory: Territory, args) -> tuple[list[int], list[int]]:
+    """The two workshop sets ``a`` and ``b`` of a comparison (both required)."""
+    errors: dict[str, str] = {}
+    sets = []
+    for name in ("a", "b"):
+        ids = _workshops(args, territory, errors, name)
+        if not ids and name not in errors:
+            errors[name] = _("Donnez au moins un atelier à comparer.")
+        sets.append(ids)
+    if errors:
+        raise ValidationError(errors, _("Filtres invalides."))
+    return sets[0], sets[1]
 
 
 def _date(args, name, bound, errors) -> datetime | None:
@@ -552,6 +571,54 @@ def density_png(slug: str):
     response.headers["X-Bounds"] = ",".join(f"{v:.6f}" for v in bounds)
     response.headers["X-Bandwidth-M"] = f"{bandwidth:.1f}"
     return response
+
+
+def difference_layer(territory: Territory, filters: Filters, a: list[int], b: list[int]) -> Layer:
+    """Compare two workshop sets (two editions, say) hexagon by hexagon.
+
+    Each set's counts become shares of that set's total, so that a larger second
+    edition does not look worse everywhere; ``difference = share_b − share_a``
+    (positive: the place weighs more in B). Cells with fewer than k pins in A and B
+    together are hidden from the public.
+    """
+    from dataclasses import replace
+
+    counts = {}
+    for key, ids in (("a", a), ("b", b)):
+        for cell, uv in hexagon_counts(territory, replace(filters, workshop=ids)).items():
+            counts.setdefault(cell, {"a": 0, "b": 0})[key] = sum(uv)
+    totals = {key: sum(c[key] for c in counts.values()) for key in ("a", "b")}
+    k = 1 if filters.full else current_app.config["SUPPRESSION_K"]
+    kept = {cell: c for cell, c in counts.items() if c["a"] + c["b"] >= k}
+    if not totals["a"] or not totals["b"]:
+        message = _("Un des deux ensembles d'ateliers n'a aucun point.")
+        return Layer([], message, {"total_a": totals["a"], "total_b": totals["b"]})
+    cells = np.array(list(kept), dtype=np.int64).reshape(-1, 2)
+    props = []
+    for c in kept.values():
+        share_a, share_b = c["a"] / totals["a"], c["b"] / totals["b"]
+        props.append(
+            {
+                "a": c["a"],
+                "b": c["b"],
+                "share_a": round(share_a, 5),
+                "share_b": round(share_b, 5),
+                "difference": round(share_b - share_a, 5),
+            }
+        )
+    features = _features(territory, filters.size, cells[:, 0], cells[:, 1], props)
+    return Layer(
+        features, _empty_message(features), {"total_a": totals["a"], "total_b": totals["b"]}
+    )
+
+
+@bp.get("/difference")
+def difference(slug: str):
+    """Two workshop sets compared per hexagon (GeoJSON): ``?a=1,2&b=3``."""
+    territory = _territory(slug)
+    filters = parse_filters(territory, request.args, compare=True)
+    a, b = parse_sets(territory, request.args)
+    return _serve(difference_layer(territory, filters, a, b), filters, "difference")
 
 
 LAYERS = {

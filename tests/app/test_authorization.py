@@ -125,6 +125,10 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/api/v1/territories/rennes/layers/net",
         everyone(200),
     ),
+    ("GET", "/api/v1/territories/<slug>/layers/difference"): (
+        "/api/v1/territories/rennes/layers/difference?a={workshop_id}&b={workshop_id}",
+        everyone(200),
+    ),
     ("GET", "/api/v1/territories/<slug>/layers/density"): (
         "/api/v1/territories/rennes/layers/density",
         everyone(200),

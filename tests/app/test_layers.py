@@ -131,3 +131,44 @@ def test_public_density_hides_isolated_pins(client, make_workshop, make_user):
     login(client, make_user("police", "rennes").email)
     staff = client.get(f"{BASE}/density?bandwidth=200&full=1").get_json()
     assert staff["features"]
+
+
+def _two_editions(client, make_workshop):
+    from tests.conftest import BLOSNE, BLOSNE_2, pin_body
+
+    first, second = make_workshop(title="Assises 2022"), make_workshop(title="Assises 2024")
+    for workshop, spots in ((first, [BLOSNE] * 4 + [BLOSNE_2] * 4), (second, [BLOSNE_2] * 6)):
+        for lon, lat in spots:
+            body = pin_body(lon=lon, lat=lat)
+            assert (
+                client.post(f"/api/v1/groups/{workshop['codes'][0]}/pins", json=body).status_code
+                == 201
+            )
+    return first["id"], second["id"]
+
+
+def test_difference_compares_shares_of_two_editions(client, make_workshop, make_user):
+    a, b = _two_editions(client, make_workshop)
+    login(client, make_user("police", "rennes").email)
+    body = client.get(f"{BASE}/difference?a={a}&b={b}&full=1&size=100").get_json()
+    assert (body["total_a"], body["total_b"]) == (8, 6)
+    by_diff = sorted(f["properties"]["difference"] for f in body["features"])
+    assert by_diff == [-0.5, 0.5]  # Blosne: 0.5 → 0; Blosne 2: 0.5 → 1
+    assert sum(by_diff) == pytest.approx(0)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("a=1", "b"), ("b=1", "a"), ("a=x&b=1", "a"), ("a=1&b=2&workshop=1", "workshop")],
+)
+def test_difference_needs_two_known_sets(client, make_workshop, query, field):
+    make_workshop(), make_workshop()
+    response = client.get(f"{BASE}/difference?{query}")
+    assert response.status_code == 422 and field in response.get_json()["fields"]
+
+
+def test_dashboard_draws_the_difference(client, make_workshop, make_user):
+    a, b = _two_editions(client, make_workshop)
+    login(client, make_user("coordinator", "rennes").email)
+    page = client.get(f"/t/rennes/tableau-de-bord/?a={a}&b={b}").get_data(as_text=True)
+    assert "Différence B − A" in page and "A : 4 points, B : 6 points" in page

@@ -31,4 +31,12 @@ def test_dashboard_layers_legends_and_filter(app, runner, rennes, live_server, p
     expect(page.locator("#summary")).not_to_contain_text(f"{before} points")
     after = int(re.match(r"(\d+)", page.locator("#summary").inner_text()).group(1))
     assert 0 < after < before
+    # Save the map as a PNG for a slide deck.
+    with page.expect_download() as download:
+        page.click("#save-png")
+    path = download.value.path()
+    with open(path, "rb") as handle:
+        png = handle.read()
+    assert download.value.suggested_filename == "ressenti-rennes.png"
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
     assert page.requests.hosts() == {"127.0.0.1"}
