@@ -243,11 +243,10 @@ def pin_conditions(territory: Territory, filters: Filters) -> list:
 def hexagon_counts(territory: Territory, filters: Filters) -> dict[tuple[int, int], list[int]]:
     """``{(q, r): [unsafe, safe]}`` for the filtered pins, counted by PostGIS."""
     where, params = _pin_filter(territory, filters)
-    q, r = axial_sql("ST_X(t.g)", "ST_Y(t.g)", filters.size)
+    q, r = axial_sql("p.x_m", "p.y_m", filters.size)
     query = sa.text(
-        f"SELECT {q} AS q, {r} AS r, t.feeling, count(*) AS n FROM ("
-        f"SELECT ST_Transform(p.geom, {int(territory.metric_srid)}) AS g, p.feeling "
-        f"FROM pin p WHERE {where}) t GROUP BY 1, 2, 3"
+        f"SELECT {q} AS q, {r} AS r, p.feeling, count(*) AS n FROM pin p WHERE {where} "
+        "GROUP BY 1, 2, 3"
     )
     counts: dict[tuple[int, int], list[int]] = {}
     for row in db.session.execute(query, params):
@@ -400,11 +399,10 @@ def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
 def top_categories(territory: Territory, filters: Filters, top: int = 3) -> dict:
     """``{(q, r): [[label, count], …]}``: each hexagon's most named categories."""
     where, params = _pin_filter(territory, filters)
-    q, r = axial_sql("ST_X(t.g)", "ST_Y(t.g)", filters.size)
+    q, r = axial_sql("p.x_m", "p.y_m", filters.size)
     query = sa.text(
-        f"SELECT {q} AS q, {r} AS r, c.label_fr AS label, count(*) AS n FROM ("
-        f"SELECT ST_Transform(p.geom, {int(territory.metric_srid)}) AS g, p.category_id "
-        f"FROM pin p WHERE {where}) t JOIN category c ON c.id = t.category_id GROUP BY 1, 2, 3"
+        f"SELECT {q} AS q, {r} AS r, c.label_fr AS label, count(*) AS n FROM pin p "
+        f"JOIN category c ON c.id = p.category_id WHERE {where} GROUP BY 1, 2, 3"
     )
     result: dict = {}
     for row in db.session.execute(query, params):
@@ -479,9 +477,8 @@ def _grid_counts(territory, filters, extent, cell):
     where, params = _pin_filter(territory, filters)
     params.update(x0=extent[0], y0=extent[1], cell=cell)
     query = sa.text(
-        "SELECT floor((ST_X(t.g) - :x0) / :cell) AS i, floor((ST_Y(t.g) - :y0) / :cell) AS j, "
-        f"count(*) AS n FROM (SELECT ST_Transform(p.geom, {int(territory.metric_srid)}) AS g "
-        f"FROM pin p WHERE {where}) t GROUP BY 1, 2"
+        "SELECT floor((p.x_m - :x0) / :cell) AS i, floor((p.y_m - :y0) / :cell) AS j, "
+        f"count(*) AS n FROM pin p WHERE {where} GROUP BY 1, 2"
     )
     rows = db.session.execute(query, params).all()
     if not rows:

@@ -308,6 +308,13 @@ class Pin(db.Model):
     moderated_by: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
     moderated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    # The point in the territory's metric CRS, kept by a database trigger (migration 0004).
+    x_m: Mapped[float] = mapped_column(
+        sa.Float, server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
+    )
+    y_m: Mapped[float] = mapped_column(
+        sa.Float, server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
+    )
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow

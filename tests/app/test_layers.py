@@ -172,3 +172,17 @@ def test_dashboard_draws_the_difference(client, make_workshop, make_user):
     login(client, make_user("coordinator", "rennes").email)
     page = client.get(f"/t/rennes/tableau-de-bord/?a={a}&b={b}").get_data(as_text=True)
     assert "Différence B − A" in page and "A : 4 points, B : 6 points" in page
+
+
+def test_all_pins_in_one_cell(client, make_workshop, make_user):
+    from tests.conftest import pin_body
+
+    code = make_workshop()["codes"][0]
+    for _ in range(5):
+        client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
+    hexagons = client.get(f"{BASE}/hexagons").get_json()["features"]
+    assert [f["properties"]["total"] for f in hexagons] == [5]
+    hotspots = client.get(f"{BASE}/hotspots").get_json()
+    assert all(f["properties"]["bin"] > 0 for f in hotspots["features"])
+    density = client.get(f"{BASE}/density?bandwidth=200").get_json()
+    assert density["features"] and density["peak_per_km2"] > 0

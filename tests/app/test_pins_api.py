@@ -268,3 +268,17 @@ def test_diagnostic_round_trip_and_validation(app, client, code):
     bad = client.put(url, json={"troubles": 3, "proposals": "pas une liste"})
     assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"troubles", "proposals"}
     assert client.get(url).get_json() == saved
+
+
+def test_metric_coordinates_follow_the_pin(app, client, code):
+    from geo import projections
+
+    body = pin_body()
+    client.post(f"/api/v1/groups/{code}/pins", json=body)
+    client.patch(
+        f"/api/v1/groups/{code}/pins/{body['id']}", json={"lon": BLOSNE_2[0], "lat": BLOSNE_2[1]}
+    )
+    with app.app_context():
+        x, y = db.session.execute(sa.select(Pin.x_m, Pin.y_m)).one()
+    expected = projections.to_metric(*BLOSNE_2, 2154)
+    assert (x, y) == pytest.approx(expected, abs=0.01)
