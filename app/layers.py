@@ -518,12 +518,13 @@ def density_layer(territory: Territory, filters: Filters) -> Layer:
         isobands(shown, np.multiply(DENSITY_BREAKS, peak))
     ):
         shape = shapely.transform(
-            shape, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+            shape,
+            lambda xy: np.round(np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])), 6),
         )
         features.append(
             {
                 "type": "Feature",
-                "geometry": shapely.geometry.mapping(shapely.set_precision(shape, 1e-6)),
+                "geometry": shapely.geometry.mapping(shape),
                 "properties": {
                     "class": number,
                     "lower_per_km2": round(lower * 1e6, 3),

@@ -110,7 +110,7 @@ def encode_png(rgba: np.ndarray) -> bytes:
     )
 
 
-def isobands(grid: DensityGrid, breaks) -> list[tuple[float, float, object]]:
+def isobands(grid: DensityGrid, breaks, max_side: int = 300) -> list[tuple[float, float, object]]:
     """Polygons of the cells whose density lies between consecutive breaks.
 
     Parameters
@@ -119,23 +119,38 @@ def isobands(grid: DensityGrid, breaks) -> list[tuple[float, float, object]]:
         Densities in a metric CRS.
     breaks : sequence of float
         Increasing class limits (densities per square metre); the last class is open.
+    max_side : int
+        Grids larger than this are averaged over blocks of cells first, so that the
+        outlines stay light (a step outline of a 600 × 600 grid is mostly vertices).
 
     Returns
     -------
     list of (lower, upper, geometry)
         One entry per non-empty class; ``upper`` is ``inf`` for the last; geometries
-        are in the grid's CRS, cell edges (a step outline, not smoothed).
+        are in the grid's CRS, along cell edges (not smoothed), without collinear
+        vertices.
     """
     breaks = [float(b) for b in breaks]
-    rows, cols = grid.values.shape
-    a, _, c, _, e, f = grid.transform
+    values, (a, c, e, f) = _block_mean(grid, max_side)
     bands = []
     for lower, upper in zip(breaks, [*breaks[1:], np.inf], strict=True):
-        row, col = np.nonzero((grid.values >= lower) & (grid.values < upper))
+        row, col = np.nonzero((values >= lower) & (values < upper))
         if row.size == 0:
             continue
         x0 = c + col * a
         y0 = f + row * e
         cells = shapely.box(x0, y0 + e, x0 + a, y0)
-        bands.append((lower, upper, shapely.coverage_union_all(cells)))
+        bands.append((lower, upper, shapely.simplify(shapely.coverage_union_all(cells), 0.0)))
     return bands
+
+
+def _block_mean(grid: DensityGrid, max_side: int):
+    a, _, c, _, e, f = grid.transform
+    rows, cols = grid.values.shape
+    factor = int(np.ceil(max(rows, cols) / max_side))
+    if factor <= 1:
+        return grid.values, (a, c, e, f)
+    padded = np.zeros((-(-rows // factor) * factor, -(-cols // factor) * factor))
+    padded[:rows, :cols] = grid.values
+    blocks = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
+    return blocks.mean(axis=(1, 3)), (a * factor, c, e * factor, f)
