@@ -242,17 +242,31 @@ def pin_conditions(territory: Territory, filters: Filters) -> list:
 
 def hexagon_counts(territory: Territory, filters: Filters) -> dict[tuple[int, int], list[int]]:
     """``{(q, r): [unsafe, safe]}`` for the filtered pins, counted by PostGIS."""
+    return hexagon_tally(territory, filters)[0]
+
+
+def hexagon_tally(territory: Territory, filters: Filters):
+    """Count the filtered pins per hexagon, in one pass of PostGIS over the pins.
+
+    Returns ``(counts, by_category)``: ``{(q, r): [unsafe, safe]}`` and
+    ``{(q, r): {category_id: n}}``.
+    """
     where, params = _pin_filter(territory, filters)
     q, r = axial_sql("p.x_m", "p.y_m", filters.size)
+    # Enough memory to hash the groups instead of sorting every pin.
+    db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     query = sa.text(
-        f"SELECT {q} AS q, {r} AS r, p.feeling, count(*) AS n FROM pin p WHERE {where} "
-        "GROUP BY 1, 2, 3"
+        f"SELECT {q} AS q, {r} AS r, p.feeling, p.category_id, count(*) AS n FROM pin p "
+        f"WHERE {where} GROUP BY 1, 2, 3, 4"
     )
     counts: dict[tuple[int, int], list[int]] = {}
+    by_category: dict[tuple[int, int], dict[int, int]] = {}
     for row in db.session.execute(query, params):
-        cell = counts.setdefault((row.q, row.r), [0, 0])
-        cell[FEELINGS.index(row.feeling)] += row.n
-    return counts
+        cell = (row.q, row.r)
+        counts.setdefault(cell, [0, 0])[FEELINGS.index(row.feeling)] += row.n
+        categories = by_category.setdefault(cell, {})
+        categories[row.category_id] = categories.get(row.category_id, 0) + row.n
+    return counts, by_category
 
 
 def territory_cells(territory: Territory, size: float) -> tuple[np.ndarray, np.ndarray]:
@@ -331,13 +345,13 @@ class Layer:
 def hexagon_layer(territory: Territory, filters: Filters) -> Layer:
     """Pins per hexagon, unsafe and safe, with each cell's top categories; cells
     under k hidden unless ``filters.full``."""
-    counts = hexagon_counts(territory, filters)
+    counts, by_category = hexagon_tally(territory, filters)
     cells = np.array(list(counts), dtype=np.int64).reshape(-1, 2)
     values = np.array(list(counts.values()), dtype=np.int64).reshape(-1, 2)
     if not filters.full and len(values):
         keep = suppression_mask(values.sum(axis=1), current_app.config["SUPPRESSION_K"])
         cells, values = cells[keep], values[keep]
-    tops = top_categories(territory, filters)
+    tops = top_categories(by_category)
     props = [
         {
             "unsafe": int(u),
@@ -396,18 +410,13 @@ def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
     return Layer(features, message, {"distance_m": distance})
 
 
-def top_categories(territory: Territory, filters: Filters, top: int = 3) -> dict:
+def top_categories(by_category: dict, top: int = 3) -> dict:
     """``{(q, r): [[label, count], …]}``: each hexagon's most named categories."""
-    where, params = _pin_filter(territory, filters)
-    q, r = axial_sql("p.x_m", "p.y_m", filters.size)
-    query = sa.text(
-        f"SELECT {q} AS q, {r} AS r, c.label_fr AS label, count(*) AS n FROM pin p "
-        f"JOIN category c ON c.id = p.category_id WHERE {where} GROUP BY 1, 2, 3"
-    )
-    result: dict = {}
-    for row in db.session.execute(query, params):
-        result.setdefault((row.q, row.r), []).append([row.label, row.n])
-    return {cell: sorted(v, key=lambda item: -item[1])[:top] for cell, v in result.items()}
+    labels = dict(db.session.execute(sa.select(Category.id, Category.label_fr)).all())
+    return {
+        cell: [[labels.get(c, "?"), n] for c, n in sorted(tally.items(), key=lambda i: -i[1])[:top]]
+        for cell, tally in by_category.items()
+    }
 
 
 def _serve(layer: Layer, filters: Filters, name: str):
