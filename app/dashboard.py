@@ -157,6 +157,20 @@ def _add_hexagons(fmap, territory, filters) -> dict:
     }
 
 
+def _add_cell(group, feature, colour: str, opacity: float, text: str, width: int = 240):
+    """One hexagon, filled, with a popup (``text`` is escaped: popups take HTML)."""
+    folium.GeoJson(
+        feature,
+        style_function=lambda _f: {
+            "color": colour,
+            "weight": 0.5,
+            "fillColor": colour,
+            "fillOpacity": opacity,
+        },
+        popup=folium.Popup(str(escape(text)), max_width=width),
+    ).add_to(group)
+
+
 def _add_hotspots(fmap, territory, filters) -> None:
     layer = layers.hotspot_layer(territory, filters)
     group = folium.FeatureGroup(name=_("Points chauds (Gi*)"), show=False)
@@ -167,16 +181,7 @@ def _add_hotspots(fmap, territory, filters) -> None:
             z=props["z"],
             level={3: "99 %", 2: "95 %", 1: "90 %"}[abs(props["bin"])],
         )
-        folium.GeoJson(
-            feature,
-            style_function=lambda _f, colour=HOTSPOT_COLOURS[props["bin"]]: {
-                "color": colour,
-                "weight": 0.5,
-                "fillColor": colour,
-                "fillOpacity": 0.75,
-            },
-            popup=folium.Popup(str(escape(text)), max_width=240),
-        ).add_to(group)
+        _add_cell(group, feature, HOTSPOT_COLOURS[props["bin"]], 0.75, text)
     group.add_to(fmap)
 
 
@@ -187,18 +192,8 @@ def _add_net(fmap, territory, filters) -> None:
             props = feature["properties"]
             colour = FEELING_COLOURS["unsafe" if props["net"] > 0 else "safe"]
             strength = abs(props["net"])
-            folium.GeoJson(
-                feature,
-                style_function=lambda _f, c=colour, o=strength: {
-                    "color": c,
-                    "weight": 0.5,
-                    "fillColor": c,
-                    "fillOpacity": 0.15 + 0.6 * o,
-                },
-                popup=folium.Popup(
-                    str(escape(_("Net : %(net)s", net=props["net"]))), max_width=200
-                ),
-            ).add_to(group)
+            text = _("Net : %(net)s", net=props["net"])
+            _add_cell(group, feature, colour, 0.15 + 0.6 * strength, text, 200)
     group.add_to(fmap)
 
 
@@ -212,26 +207,15 @@ def _add_difference(fmap, territory, filters, a, b) -> None:
         colour = "#b2182b" if props["difference"] > 0 else "#2166ac"
         strength = abs(props["difference"]) / top
         text = _("A : %(a)d points, B : %(b)d points", a=props["a"], b=props["b"])
-        folium.GeoJson(
-            feature,
-            style_function=lambda _f, c=colour, o=strength: {
-                "color": c,
-                "weight": 0.5,
-                "fillColor": c,
-                "fillOpacity": 0.1 + 0.7 * o,
-            },
-            popup=folium.Popup(str(escape(text)), max_width=220),
-        ).add_to(group)
+        _add_cell(group, feature, colour, 0.1 + 0.7 * strength, text, 220)
     group.add_to(fmap)
 
 
 def _add_raw_points(fmap, territory, filters) -> None:
     """Individual pins; approved comments only, and only for the roles of DESIGN §6."""
-    where, params = layers._pin_filter(territory, filters)
     pins = db.session.scalars(
         sa.select(Pin)
-        .where(sa.text(where.replace("p.", "pin.")))
-        .params(**params)
+        .where(*layers.pin_conditions(territory, filters))
         .order_by(Pin.created_at.desc())
         .limit(RAW_POINT_LIMIT)
     ).all()
