@@ -109,7 +109,7 @@ def _migrations_dir() -> Path:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import accounts, admin, dashboard, layers, pinning, public, workshops
+    from app import accounts, admin, dashboard, exports, layers, pinning, public, workshops
 
     blueprints = (
         public.bp,
@@ -119,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
         workshops.bp,
         layers.bp,
         dashboard.bp,
+        exports.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -42,6 +42,11 @@ def territory_readers(status: int) -> dict[str, int]:
     return {**signed_in(status, anonymous=302), "other_territory": 403}
 
 
+def territory_exports(status: int) -> dict[str, int]:
+    """Staff of Rennes (session or token); the API answers 401 to visitors."""
+    return {**territory_readers(status), **dict.fromkeys(VISITORS, 401)}
+
+
 def territory_writers(status: int) -> dict[str, int]:
     """Coordinators of Rennes and admins."""
     readers = territory_readers(status)
@@ -142,6 +147,18 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         everyone(200),
     ),
     ("GET", "/t/<slug>/tableau-de-bord/"): ("/t/rennes/tableau-de-bord/", territory_readers(200)),
+    ("GET", "/api/v1/territories/<slug>/pins.geojson"): (
+        "/api/v1/territories/rennes/pins.geojson",
+        territory_exports(200),
+    ),
+    ("GET", "/api/v1/territories/<slug>/pins.csv"): (
+        "/api/v1/territories/rennes/pins.csv",
+        territory_exports(200),
+    ),
+    ("GET", "/api/v1/territories/<slug>/pins.gpkg"): (
+        "/api/v1/territories/rennes/pins.gpkg",
+        territory_exports(200),
+    ),
     # Workshops of Rennes.
     ("GET", "/t/<slug>/ateliers/"): ("/t/rennes/ateliers/", territory_readers(200)),
     ("GET", "/t/<slug>/ateliers/nouveau"): ("/t/rennes/ateliers/nouveau", territory_writers(200)),
