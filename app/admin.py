@@ -23,6 +23,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Regexp
 
 from app import audit, auth
+from app.exports import spreadsheet_safe
 from app.extensions import db
 from app.models import ROLES, ApiToken, AuditEvent, Category, Territory, User, utcnow
 from app.pins import forget_categories
@@ -243,11 +244,11 @@ def audit_csv():
         writer.writerow(
             [
                 event.at.isoformat(),
-                _csv_safe(event.actor),
+                spreadsheet_safe(event.actor),
                 event.action,
-                _csv_safe(event.target),
+                spreadsheet_safe(event.target),
                 event.territory_id or "",
-                _csv_safe(json.dumps(event.details, ensure_ascii=False)),
+                spreadsheet_safe(json.dumps(event.details, ensure_ascii=False)),
             ]
         )
     return Response(
@@ -255,11 +256,6 @@ def audit_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=ressenti-journal.csv"},
     )
-
-
-def _csv_safe(text: str) -> str:
-    # A cell starting with = + - @ is run as a formula by spreadsheets.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # -- categories ----------------------------------------------------------------------------

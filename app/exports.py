@@ -187,7 +187,12 @@ def pins_csv(slug: str):
             props = _properties(row)
             lon, lat = round(row.lon, 7), round(row.lat, 7)
             writer.writerow(
-                [lon, lat, f"POINT ({lon} {lat})", *[_csv_cell(props[name]) for name in FIELDS]]
+                [
+                    lon,
+                    lat,
+                    f"POINT ({lon} {lat})",
+                    *[spreadsheet_safe(props[name]) for name in FIELDS],
+                ]
             )
             if number % 500 == 0:
                 yield buffer.getvalue()
@@ -200,12 +205,12 @@ def pins_csv(slug: str):
     return Response(stream_with_context(generate()), mimetype="text/csv", headers=headers)
 
 
-def _csv_cell(value):
+def spreadsheet_safe(value) -> str:
+    """Text for a CSV cell that a spreadsheet will not run as a formula."""
     if value is None:
         return ""
     text = str(value)
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.get("/pins.gpkg")

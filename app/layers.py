@@ -22,7 +22,7 @@ from flask_login import current_user
 from app import territories
 from app.errors import ValidationError
 from app.extensions import db
-from app.models import FEELINGS, TIMES_OF_DAY, Category, Quartier, Territory, Workshop
+from app.models import FEELINGS, TIMES_OF_DAY, Category, Pin, Quartier, Territory, Workshop
 from geo import projections
 from geo.hexgrid import axial_cells, axial_sql, hex_centres, hex_polygons, suppression_mask
 from geo.hotspots import getis_ord_gi_star
@@ -198,32 +198,8 @@ def _number(args, name, bounds, errors, default):
 # -- counting in PostGIS -----------------------------------------------------------------
 
 
-def _pin_filter(territory: Territory, filters: Filters) -> tuple[str, dict]:
-    """WHERE clause over ``pin p`` with bound parameters only."""
-    clauses = ["p.territory_id = :territory"]
-    params: dict = {"territory": territory.id}
-    for column, values in (
-        ("feeling", filters.feeling),
-        ("category_id", filters.category),
-        ("time_of_day", filters.time_of_day),
-        ("workshop_id", filters.workshop),
-    ):
-        if values:
-            clauses.append(f"p.{column} = ANY(:{column})")
-            params[column] = values
-    if filters.start:
-        clauses.append("p.created_at >= :start")
-        params["start"] = filters.start
-    if filters.end:
-        clauses.append("p.created_at <= :end")
-        params["end"] = filters.end
-    return " AND ".join(clauses), params
-
-
 def pin_conditions(territory: Territory, filters: Filters) -> list:
-    """The same filters as ORM conditions on :class:`Pin`, for queries of pins."""
-    from app.models import Pin
-
+    """The filters as SQL conditions on :class:`Pin`, for every query of pins."""
     conditions = [Pin.territory_id == territory.id]
     for column, values in (
         (Pin.feeling, filters.feeling),
@@ -251,17 +227,23 @@ def hexagon_tally(territory: Territory, filters: Filters):
     Returns ``(counts, by_category)``: ``{(q, r): [unsafe, safe]}`` and
     ``{(q, r): {category_id: n}}``.
     """
-    where, params = _pin_filter(territory, filters)
-    q, r = axial_sql("p.x_m", "p.y_m", filters.size)
+    q, r = axial_sql("pin.x_m", "pin.y_m", filters.size)
     # Enough memory to hash the groups instead of sorting every pin.
     db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
-    query = sa.text(
-        f"SELECT {q} AS q, {r} AS r, p.feeling, p.category_id, count(*) AS n FROM pin p "
-        f"WHERE {where} GROUP BY 1, 2, 3, 4"
+    query = (
+        sa.select(
+            sa.literal_column(q).label("q"),
+            sa.literal_column(r).label("r"),
+            Pin.feeling,
+            Pin.category_id,
+            sa.func.count().label("n"),
+        )
+        .where(*pin_conditions(territory, filters))
+        .group_by(sa.text("1, 2, 3, 4"))
     )
     counts: dict[tuple[int, int], list[int]] = {}
     by_category: dict[tuple[int, int], dict[int, int]] = {}
-    for row in db.session.execute(query, params):
+    for row in db.session.execute(query):
         cell = (row.q, row.r)
         counts.setdefault(cell, [0, 0])[FEELINGS.index(row.feeling)] += row.n
         categories = by_category.setdefault(cell, {})
@@ -483,13 +465,14 @@ def _metric_extent(territory: Territory):
 
 def _grid_counts(territory, filters, extent, cell):
     """Pins per fine cell, as (cell-centre x, y, count) arrays, or None."""
-    where, params = _pin_filter(territory, filters)
-    params.update(x0=extent[0], y0=extent[1], cell=cell)
-    query = sa.text(
-        "SELECT floor((p.x_m - :x0) / :cell) AS i, floor((p.y_m - :y0) / :cell) AS j, "
-        f"count(*) AS n FROM pin p WHERE {where} GROUP BY 1, 2"
+    i = sa.func.floor((Pin.x_m - extent[0]) / cell).label("i")
+    j = sa.func.floor((Pin.y_m - extent[1]) / cell).label("j")
+    query = (
+        sa.select(i, j, sa.func.count().label("n"))
+        .where(*pin_conditions(territory, filters))
+        .group_by(sa.text("1, 2"))
     )
-    rows = db.session.execute(query, params).all()
+    rows = db.session.execute(query).all()
     if not rows:
         return None
     i, j, n = (np.array(v, dtype=float) for v in zip(*rows, strict=True))

@@ -40,26 +40,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from app.config import Defaults  # noqa: E402
-from app.localdb import LocalCluster  # noqa: E402
+from bench.benchdb import fresh_database  # noqa: E402
 
 DATABASE = "ressenti_bench"
 CATEGORIES = ("lighting", "noise", "gatherings", "harassment", "urban_rodeos")
 TIMES = ("morning", "day", "evening", "night", "always")
-
-
-def fresh_database() -> tuple[str, dict]:
-    """Create, migrate and fill the bench database; return its URL and libpq params."""
-    explicit = os.environ.get("BENCH_DATABASE_URL")
-    if explicit:
-        return explicit, {"conninfo": explicit.replace("postgresql+psycopg", "postgresql")}
-    cluster = LocalCluster(ROOT / "var", Defaults.LOCALDB_PORT)
-    cluster.start()
-    params = {"host": str(cluster.socket_dir), "port": cluster.port, "user": "ressenti"}
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    return cluster.url(DATABASE), {**params, "dbname": DATABASE}
 
 
 def prepare(url: str) -> tuple[str, int]:
@@ -318,7 +303,7 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("pgbench"):
         sys.exit("pgbench is missing (Debian: postgresql-contrib)")
-    url, params = fresh_database()
+    url, params = fresh_database(DATABASE)
     code, group_id = prepare(url)
     points = points_inside(5000)
     print(f"machine: {machine(params)}")

@@ -34,8 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from app.config import Defaults  # noqa: E402
-from app.localdb import LocalCluster  # noqa: E402
+from bench.benchdb import fresh_database  # noqa: E402
 from geo import projections  # noqa: E402
 
 DATABASE = "ressenti_bench_layers"
@@ -48,16 +47,6 @@ QUERIES = (
     "category=lighting,noise,gatherings",
     "from=2024-03-01&to=2024-08-31",
 )
-
-
-def fresh_database():
-    cluster = LocalCluster(ROOT / "var", Defaults.LOCALDB_PORT)
-    cluster.start()
-    params = {"host": str(cluster.socket_dir), "port": cluster.port, "user": "ressenti"}
-    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    return cluster.url(DATABASE), {**params, "dbname": DATABASE}
 
 
 def prepare(url: str):
@@ -180,7 +169,7 @@ def main() -> None:
     parser.add_argument("--pins", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=16)
     args = parser.parse_args()
-    url, params = fresh_database()
+    url, params = fresh_database(DATABASE)
     app = prepare(url)
     start = time.perf_counter()
     load_pins(params, args.pins)
