@@ -1,5 +1,7 @@
 """The Rennes map in a real browser, with no tile server reachable."""
 
+from playwright.sync_api import expect
+
 # A port nothing listens on: every tile request fails, as in a hall with no internet.
 UNREACHABLE_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
 
@@ -11,11 +13,11 @@ def test_rennes_map_shows_twelve_quartiers_and_streets_without_tiles(
     page.goto(f"{live_server}/t/rennes")
 
     quartiers = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
-    page.wait_for_function(
-        "document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length === 12"
-    )
-    assert quartiers.count() == 12
-    page.wait_for_function("document.querySelectorAll('.leaflet-streets-pane path').length > 3000")
+    # Locator waits, not wait_for_function: its polling evaluates strings, which the
+    # page's CSP (no 'unsafe-eval') rightly refuses.
+    expect(quartiers).to_have_count(12)
+    streets = page.locator(".leaflet-streets-pane path")
+    expect(streets.nth(3000)).to_be_attached()
     assert page.locator(".leaflet-tile").count() > 0  # tiles were asked for, and failed
 
     box = quartiers.first.bounding_box()
