@@ -109,7 +109,18 @@ def _migrations_dir() -> Path:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import accounts, admin, dashboard, exports, layers, pinning, public, workshops
+    from app import (
+        accounts,
+        admin,
+        dashboard,
+        exports,
+        layers,
+        ogc,
+        openapi,
+        pinning,
+        public,
+        workshops,
+    )
 
     blueprints = (
         public.bp,
@@ -120,6 +131,8 @@ def register_blueprints(app: Flask) -> None:
         layers.bp,
         dashboard.bp,
         exports.bp,
+        ogc.bp,
+        openapi.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from app import audit, auth
+from app import audit, auth, openapi
 from app.extensions import db
 from app.models import utcnow
 
@@ -87,6 +87,24 @@ def privacy():
 
 
 @bp.get("/api/v1/me")
+@openapi.operation(
+    tag="accounts",
+    responses={
+        200: {
+            openapi.JSON: {
+                "type": "object",
+                "required": ["email", "role", "territories"],
+                "properties": {
+                    "email": {"type": "string"},
+                    "name": {"type": "string"},
+                    "role": {"type": "string"},
+                    "territories": {"type": "array", "items": {"type": "string"}},
+                },
+            }
+        }
+    },
+    secured=True,
+)
 @login_required
 def me():
     """The signed-in user (session or bearer token): a way for scripts to check a token."""

@@ -20,6 +20,7 @@ ACTIONS = (
     "token.revoked",
     "audit.exported",
     "export",
+    "ogc.read",
     "points.viewed",
     "moderation",
     "retention.purged",

@@ -12,6 +12,8 @@ from geo.errors import GeoError
 class ValidationError(Exception):
     """Bad input: ``fields`` maps each offending field to what is wrong with it."""
 
+    status = 422
+
     def __init__(self, fields: dict[str, str], message: str = "invalid input"):
         super().__init__(message)
         self.fields = fields
@@ -43,7 +45,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):
-        return error_response(422, "validation", exc.message, exc.fields)
+        return error_response(exc.status, "validation", exc.message, exc.fields)
 
     @app.errorhandler(GeoError)
     def geo_error(exc: GeoError):

@@ -29,7 +29,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import audit, auth, layers
+from app import audit, auth, layers, openapi
 from app.extensions import db
 from app.models import Category, Pin, Quartier, Workshop
 
@@ -63,7 +63,7 @@ def _filters(territory):
     return layers.parse_filters(territory, args)
 
 
-def _query(territory, filters):
+def pin_query(territory, filters, *conditions):
     """Pins with their labels, workshop and quartier; comment text only where allowed."""
     quartier = (
         sa.select(Quartier.name)
@@ -92,7 +92,7 @@ def _query(territory, filters):
         )
         .join(Category, Category.id == Pin.category_id)
         .join(Workshop, Workshop.id == Pin.workshop_id)
-        .where(*layers.pin_conditions(territory, filters))
+        .where(*layers.pin_conditions(territory, filters), *conditions)
         .order_by(Pin.created_at, Pin.id)
     )
 
@@ -119,12 +119,12 @@ def _log(territory, fmt: str) -> None:
 
 def _rows(territory, filters):
     result = db.session.execute(
-        _query(territory, filters).execution_options(stream_results=True, yield_per=2000)
+        pin_query(territory, filters).execution_options(stream_results=True, yield_per=2000)
     )
     yield from result
 
 
-def _properties(row) -> dict:
+def pin_properties(row) -> dict:
     return {
         "id": str(row.id),
         "feeling": row.feeling,
@@ -140,6 +140,12 @@ def _properties(row) -> dict:
 
 
 @bp.get("/pins.geojson")
+@openapi.operation(
+    tag="exports",
+    params=layers.FILTER_PARAMS,
+    responses={200: {openapi.GEOJSON: openapi.ref("FeatureCollection")}},
+    secured=True,
+)
 def pins_geojson(slug: str):
     """RFC 7946 FeatureCollection (lon/lat, 7 decimals, no ``crs``), streamed."""
     territory = _territory_for_export(slug)
@@ -158,7 +164,7 @@ def pins_geojson(slug: str):
                     "type": "Point",
                     "coordinates": [round(row.lon, 7), round(row.lat, 7)],
                 },
-                "properties": _properties(row),
+                "properties": pin_properties(row),
             }
             yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
             first = False
@@ -172,6 +178,12 @@ def pins_geojson(slug: str):
 
 
 @bp.get("/pins.csv")
+@openapi.operation(
+    tag="exports",
+    params=layers.FILTER_PARAMS,
+    responses={200: {"text/csv": {"type": "string"}}},
+    secured=True,
+)
 def pins_csv(slug: str):
     """CSV in UTF-8 (no BOM): lon, lat, WKT and the properties, streamed."""
     territory = _territory_for_export(slug)
@@ -184,7 +196,7 @@ def pins_csv(slug: str):
         writer = csv.writer(buffer)
         writer.writerow(["lon", "lat", "wkt", *FIELDS])
         for number, row in enumerate(_rows(territory, filters)):
-            props = _properties(row)
+            props = pin_properties(row)
             lon, lat = round(row.lon, 7), round(row.lat, 7)
             writer.writerow(
                 [
@@ -214,6 +226,15 @@ def spreadsheet_safe(value) -> str:
 
 
 @bp.get("/pins.gpkg")
+@openapi.operation(
+    tag="exports",
+    params=(
+        *layers.FILTER_PARAMS,
+        openapi.query("crs", openapi.text(enum=["4326", "metric"]), "CRS of the layer."),
+    ),
+    responses={200: {"application/geopackage+sqlite3": openapi.BINARY}},
+    secured=True,
+)
 def pins_gpkg(slug: str):
     """GeoPackage with a ``pins`` layer (EPSG:4326, or the metric CRS with ``crs=metric``)
     and a ``metadata`` table."""
@@ -229,9 +250,9 @@ def pins_gpkg(slug: str):
         raise ValidationError({"crs": _("« 4326 » ou « metric » attendu.")})
     filters = _filters(territory)
     metadata = _metadata(territory, filters, "gpkg")
-    rows = db.session.execute(_query(territory, filters)).all()
+    rows = db.session.execute(pin_query(territory, filters)).all()
     frame = gpd.GeoDataFrame(
-        [_properties(row) for row in rows],
+        [pin_properties(row) for row in rows],
         columns=list(FIELDS),
         geometry=points([(row.lon, row.lat) for row in rows]) if rows else [],
         crs=4326,

@@ -19,7 +19,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import territories
+from app import openapi, territories
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import FEELINGS, TIMES_OF_DAY, Category, Pin, Quartier, Territory, Workshop
@@ -40,6 +40,18 @@ FILTERS = (
     "bandwidth",
     "full",
 )
+FILTER_PARAMS = (
+    openapi.query("feeling", openapi.text(), "unsafe, safe or both (comma-separated)."),
+    openapi.query("category", openapi.text(), "Category codes, comma-separated."),
+    openapi.query("time_of_day", openapi.text(), "morning, day, evening, night, always."),
+    openapi.query("workshop", openapi.text(), "Workshop ids of the territory, comma-separated."),
+    openapi.query("from", openapi.text(format="date"), "Pins placed on or after (YYYY-MM-DD)."),
+    openapi.query("to", openapi.text(format="date"), "Pins placed on or before (YYYY-MM-DD)."),
+    openapi.query("size", {"type": "number"}, "Hexagon size in metres (25 to 5000)."),
+    openapi.query("bandwidth", {"type": "number"}, "Density bandwidth in metres (20 to 10000)."),
+    openapi.query("full", openapi.text(enum=["0", "1", "true", "false"]), "Unsuppressed (staff)."),
+)
+LAYER_RESPONSES = {200: {openapi.GEOJSON: openapi.ref("FeatureCollection")}}
 SIZE_RANGE = (25.0, 5000.0)
 BANDWIDTH_RANGE = (20.0, 10000.0)
 
@@ -405,6 +417,7 @@ def _serve(layer: Layer, filters: Filters, name: str):
     return _collection(layer.features, filters, name, layer.message, **(layer.meta or {}))
 
 
+@openapi.operation(tag="layers", params=FILTER_PARAMS, responses=LAYER_RESPONSES)
 def geojson_layer(slug: str, name: str):
     """One layer as GeoJSON: ``/hexagons``, ``/net``, ``/hotspots`` or ``/density``."""
     territory = _territory(slug)
@@ -540,6 +553,9 @@ def density_image(territory: Territory, filters: Filters):
 
 
 @bp.get("/density.png")
+@openapi.operation(
+    tag="layers", params=FILTER_PARAMS, responses={200: {"image/png": openapi.BINARY}}
+)
 def density_png(slug: str):
     """The density as a transparent PNG in Web Mercator; bounds in ``X-Bounds``
     (west,south,east,north, degrees) for a Leaflet image overlay; one transparent pixel
@@ -603,6 +619,15 @@ def difference_layer(territory: Territory, filters: Filters, a: list[int], b: li
 
 
 @bp.get("/difference")
+@openapi.operation(
+    tag="layers",
+    params=(
+        *[p for p in FILTER_PARAMS if p["name"] != "workshop"],
+        openapi.query("a", openapi.text(), "First set of workshop ids.", required=True),
+        openapi.query("b", openapi.text(), "Second set of workshop ids.", required=True),
+    ),
+    responses=LAYER_RESPONSES,
+)
 def difference(slug: str):
     """Two workshop sets compared per hexagon (GeoJSON): ``?a=1,2&b=3``."""
     territory = _territory(slug)

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app import groups, pins, ratelimit, security, territories
+from app import groups, openapi, pins, ratelimit, security, territories
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import TIMES_OF_DAY, Category, Pin, Proposal, WorkshopGroup
@@ -82,7 +82,19 @@ def _page_context(group: WorkshopGroup) -> dict:
     }
 
 
+PIN = {openapi.JSON: openapi.ref("Pin")}
+PIN_LIST = {
+    openapi.JSON: {
+        "type": "object",
+        "required": ["pins"],
+        "properties": {"pins": {"type": "array", "items": openapi.ref("Pin")}},
+    }
+}
+DIAGNOSTIC = {openapi.JSON: openapi.ref("Diagnostic")}
+
+
 @bp.get("/api/v1/groups/<code>/pins")
+@openapi.operation(tag="pins", responses={200: PIN_LIST})
 def list_pins(code: str):
     """The group's pins, newest first (empty for a shared questionnaire code)."""
     group = groups.group_by_code(code)
@@ -95,6 +107,7 @@ def list_pins(code: str):
 
 
 @bp.post("/api/v1/groups/<code>/pins")
+@openapi.operation(tag="pins", body=openapi.ref("PinInput"), responses={200: PIN, 201: PIN})
 def create_pin(code: str):
     """Create a pin with the client's UUID. Same UUID and content again: 200 and the
     stored pin, nothing written; same UUID with other content: 409."""
@@ -138,6 +151,7 @@ def _own_pin(group: WorkshopGroup, pin_id: str) -> Pin | None:
 
 
 @bp.patch("/api/v1/groups/<code>/pins/<pin_id>")
+@openapi.operation(tag="pins", body={"type": "object"}, responses={200: PIN})
 def update_pin(code: str, pin_id: str):
     """Move or edit one of the group's pins while the workshop is open."""
     group = groups.group_by_code(code)
@@ -156,6 +170,7 @@ def update_pin(code: str, pin_id: str):
 
 
 @bp.delete("/api/v1/groups/<code>/pins/<pin_id>")
+@openapi.operation(tag="pins", responses={204: {}})
 def delete_pin(code: str, pin_id: str):
     """Delete one of the group's pins; deleting it again is not an error (204)."""
     group = groups.group_by_code(code)
@@ -168,6 +183,7 @@ def delete_pin(code: str, pin_id: str):
 
 
 @bp.get("/api/v1/groups/<code>/streets.geojson")
+@openapi.operation(tag="base map", responses=openapi.CACHED_GEOJSON)
 def group_streets(code: str):
     """Streets crossing the workshop's quartiers, for the offline base map."""
     group = groups.group_by_code(code)
@@ -213,12 +229,15 @@ def diagnostic_page(code: str):
 
 
 @bp.get("/api/v1/groups/<code>/diagnostic")
+@openapi.operation(tag="diagnostics", responses={200: DIAGNOSTIC})
 def get_diagnostic(code: str):
+    """The group's answers to the four questions and its proposals."""
     group = groups.group_by_code(code)
     return jsonify(_diagnostic_json(group))
 
 
 @bp.put("/api/v1/groups/<code>/diagnostic")
+@openapi.operation(tag="diagnostics", body=openapi.ref("Diagnostic"), responses={200: DIAGNOSTIC})
 def put_diagnostic(code: str):
     """Replace the group's answers to the four questions and its proposals."""
     group = groups.group_by_code(code)

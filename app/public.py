@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app import maps, territories
+from app import maps, openapi, territories
 from app.extensions import db
 from app.models import Quartier, Territory
 
@@ -87,6 +87,7 @@ def _feature_bounds(geometry: dict) -> list[list[float]]:
 
 
 @bp.get("/api/v1/territories/<slug>/streets.geojson")
+@openapi.operation(tag="base map", responses=openapi.CACHED_GEOJSON)
 def streets(slug: str):
     """Street centre-lines of a territory (an empty collection if none were imported)."""
     territory = _territory_or_404(slug)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the system packages Ressenti needs, only those missing, on Debian or Ubuntu.
 #   scripts/install-system-deps.sh          # server: PostgreSQL + PostGIS, Node.js/npm
-#   scripts/install-system-deps.sh --test   # and Chromium for the browser tests
+#   scripts/install-system-deps.sh --test   # and Chromium, GDAL's tools for the tests
 # Uses sudo when not run as root. Does nothing (fast) when everything is present.
 set -euo pipefail
 
@@ -30,6 +30,8 @@ command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if [ "$want_test" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # GDAL's own clients read the exports and the OGC API in the tests and the benchmark.
+  command -v ogrinfo >/dev/null && command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

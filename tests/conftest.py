@@ -5,10 +5,12 @@ per session, migrated with Alembic, and emptied before every test."""
 from __future__ import annotations
 
 import os
+import threading
 
 import psycopg
 import pytest
 import sqlalchemy as sa
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.config import PROJECT_ROOT, Defaults, database_url
@@ -89,6 +91,32 @@ def app(database_url_for_tests):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served by werkzeug on 127.0.0.1, on a free port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def make_token(app):
+    """A bearer token for a user made by ``make_user``: ``make_token(user)``."""
+    from app.auth import create_token
+    from app.models import User
+
+    def make(user) -> str:
+        with app.app_context():
+            _, secret = create_token(db.session.get(User, user.id), "tests")
+            db.session.commit()
+            return secret
+
+    return make
 
 
 @pytest.fixture

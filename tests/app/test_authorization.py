@@ -147,6 +147,24 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         everyone(200),
     ),
     ("GET", "/t/<slug>/tableau-de-bord/"): ("/t/rennes/tableau-de-bord/", territory_readers(200)),
+    ("GET", "/api/v1/openapi.json"): ("/api/v1/openapi.json", everyone(200)),
+    # OGC API: public collections for all (tested apart); the points for the staff.
+    ("GET", "/ogc"): ("/ogc", everyone(200)),
+    ("GET", "/ogc/"): ("/ogc/", everyone(200)),
+    ("GET", "/ogc/conformance"): ("/ogc/conformance", everyone(200)),
+    ("GET", "/ogc/collections"): ("/ogc/collections", everyone(200)),
+    ("GET", "/ogc/collections/<collection_id>"): (
+        "/ogc/collections/rennes-points",
+        territory_exports(200),
+    ),
+    ("GET", "/ogc/collections/<collection_id>/items"): (
+        "/ogc/collections/rennes-points/items",
+        territory_exports(200),
+    ),
+    ("GET", "/ogc/collections/<collection_id>/items/<feature_id>"): (
+        "/ogc/collections/rennes-points/items/{pin_id}",
+        territory_exports(200),
+    ),
     ("GET", "/api/v1/territories/<slug>/pins.geojson"): (
         "/api/v1/territories/rennes/pins.geojson",
         territory_exports(200),
