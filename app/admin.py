@@ -22,7 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Regexp
 
-from app import audit, auth
+from app import audit, auth, layers
 from app.exports import spreadsheet_safe
 from app.extensions import db
 from app.models import ROLES, ApiToken, AuditEvent, Category, Territory, User, utcnow
@@ -196,7 +196,7 @@ def _audit_filters() -> dict:
                 abort(
                     400, description=_("Date invalide pour « %(field)s » (AAAA-MM-JJ).", field=name)
                 )
-            filters[name] = datetime.combine(day, bound).astimezone()
+            filters[name] = layers.day_bound(day, bound)
     return filters
 
 

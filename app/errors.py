@@ -14,10 +14,12 @@ class ValidationError(Exception):
 
     status = 422
 
-    def __init__(self, fields: dict[str, str], message: str = "invalid input"):
+    def __init__(self, fields: dict[str, str], message: str = "invalid input", status=None):
         super().__init__(message)
         self.fields = fields
         self.message = message
+        if status is not None:
+            self.status = status
 
 
 JSON_PREFIXES = ("/api/", "/ogc", "/healthz")

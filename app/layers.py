@@ -150,7 +150,7 @@ def _workshops(args, territory, errors, name: str = "workshop") -> list[int]:
     wanted = _listed(args, name)
     if not wanted:
         return []
-    if not all(v.isdigit() for v in wanted):
+    if not all(v.isascii() and v.isdigit() and int(v) < 2**31 for v in wanted):
         errors[name] = _("Identifiants d'ateliers attendus (nombres).")
         return []
     ids = [int(v) for v in wanted]
@@ -189,7 +189,16 @@ def _date(args, name, bound, errors) -> datetime | None:
     except ValueError:
         errors[name] = _("Date AAAA-MM-JJ attendue.")
         return None
-    return datetime.combine(day, bound).astimezone()
+    return day_bound(day, bound)
+
+
+def day_bound(day: date, bound: time) -> datetime:
+    """The first or last instant of ``day`` in the towns' time zone (any year, 1 to 9999)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.combine(
+        day, bound, tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    )
 
 
 def _number(args, name, bounds, errors, default):

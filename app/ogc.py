@@ -380,7 +380,7 @@ def _integer(name: str, default: int, low: int, errors: dict) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < low or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or int(raw) < low:
         errors[name] = _("Entier supérieur ou égal à %(low)d attendu.", low=low)
         return default
     return int(raw)

@@ -16,6 +16,7 @@ PREFIXES = ("/api/v1/", "/ogc")
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
+OPENAPI = "application/vnd.oai.openapi+json"
 
 bp = Blueprint("openapi", __name__)
 
@@ -153,11 +154,11 @@ def _operation(rule, view, spec: dict, path_params: list) -> dict:
 
 
 @bp.get("/api/v1/openapi.json")
-@operation(tag="meta", responses={200: {JSON: {"type": "object", "required": ["openapi"]}}})
+@operation(tag="meta", responses={200: {OPENAPI: {"type": "object", "required": ["openapi"]}}})
 def openapi_json():
     """This OpenAPI 3.0 document."""
     response = jsonify(document(current_app))
-    response.mimetype = "application/vnd.oai.openapi+json"
+    response.mimetype = OPENAPI
     return response
 
 

@@ -8,8 +8,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.errors import ValidationError
 
 _SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
 _CSRF_EXEMPT: set[str] = set()
@@ -69,6 +72,19 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
 
     @app.before_request
+    def refuse_nul_bytes():
+        # PostgreSQL text cannot hold U+0000: refuse it up front, naming the field.
+        fields = [n for n, v in request.values.items(multi=True) if "\x00" in n + v]
+        if request.is_json:
+            fields += _nul_fields(request.get_json(silent=True))
+        if fields:
+            raise ValidationError(
+                dict.fromkeys(fields, _("Caractère nul (U+0000) interdit.")),
+                _("Caractère nul interdit."),
+                status=400,
+            )
+
+    @app.before_request
     def check_csrf():
         bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
         if not bearer and request.blueprint not in _CSRF_EXEMPT:
@@ -93,3 +109,18 @@ def init_app(app: Flask) -> None:
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def _nul_fields(value, name: str = "") -> list[str]:
+    """Names of the JSON fields whose key or text holds U+0000 (``a.b``, ``a[0]``)."""
+    if isinstance(value, str):
+        return [name or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = []
+        for key, item in value.items():
+            path = f"{name}.{key}" if name else key
+            found += [path.replace("\x00", "")] if "\x00" in key else _nul_fields(item, path)
+        return found
+    if isinstance(value, list):
+        return [n for i, item in enumerate(value) for n in _nul_fields(item, f"{name}[{i}]")]
+    return []

@@ -61,3 +61,18 @@ def test_unexpected_error_shows_a_generic_page_without_trace(database_url_for_te
     assert response.status_code == 500
     assert "Erreur du serveur" in page
     assert "hunter2" not in page and "Traceback" not in page and "RuntimeError" not in page
+
+
+def test_nul_bytes_are_refused_naming_the_field_never_a_500(app, client, make_workshop):
+    """PostgreSQL text cannot hold U+0000: found by the schemathesis run (category=%00)."""
+    from tests.conftest import pin_body
+
+    response = client.get("/api/v1/territories/rennes/layers/hexagons?category=a%00b")
+    assert response.status_code == 400 and "category" in response.get_json()["fields"]
+    code = make_workshop()["codes"][0]
+    body = pin_body(comment="bonsoir\x00")
+    response = client.post(f"/api/v1/groups/{code}/pins", json=body)
+    assert response.status_code == 400 and list(response.get_json()["fields"]) == ["comment"]
+    assert client.get(f"/api/v1/groups/{code}/pins").get_json()["pins"] == []
+    page = client.get("/connexion?next=%00")
+    assert page.status_code == 400 and "Caractère nul" in page.get_data(as_text=True)
