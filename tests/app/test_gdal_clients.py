@@ -1,0 +1,116 @@
+"""GDAL's own command-line clients (Debian's gdal-bin) read what planners get from us:
+the OGC API through the ``OAPIF:`` driver, and the GeoJSON and GeoPackage exports."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests.conftest import BLOSNE, pin_body
+
+
+def gdal(*args: str, token: str | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["GDAL_HTTP_TIMEOUT"] = "60"
+    if token:
+        env["GDAL_HTTP_HEADERS"] = f"Authorization: Bearer {token}"
+    result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=180)
+    assert result.returncode == 0, result.stderr + result.stdout
+    return result.stdout
+
+
+def layers_listed(output: str) -> dict[str, str]:
+    """``{name: geometry type}`` from ogrinfo's list of layers."""
+    return dict(re.findall(r"^\d+: (\S+) (?:\(title: .*\) )?\(([\w ]+)\)$", output, flags=re.M))
+
+
+def summary(output: str) -> tuple[int, str]:
+    count = int(re.search(r"^Feature Count: (\d+)", output, flags=re.M).group(1))
+    geometry = re.search(r"^Geometry: (.+)$", output, flags=re.M).group(1)
+    return count, geometry
+
+
+@pytest.fixture
+def pins(client, make_workshop):
+    """Five unsafe pins in one hexagon (shown to all at k = 3) and one safe pin."""
+    code = make_workshop()["codes"][0]
+    bodies = [pin_body() for _ in range(5)] + [
+        pin_body(feeling="safe", category="good_lighting", lon=-1.6570, lat=48.0850)
+    ]
+    for body in bodies:
+        assert client.post(f"/api/v1/groups/{code}/pins", json=body).status_code == 201
+    return bodies
+
+
+@pytest.fixture
+def planner_token(make_user, make_token):
+    return make_token(make_user("planner", "rennes"))
+
+
+def test_ogrinfo_lists_the_collections_each_visitor_may_read(live_server, pins, planner_token):
+    public = layers_listed(gdal("ogrinfo", "-ro", "-q", f"OAPIF:{live_server}/ogc"))
+    assert public == {
+        "rennes-quartiers": "Multi Polygon",
+        "rennes-hexagons": "Polygon",
+        "rennes-hotspots": "Polygon",
+    }
+    staff = layers_listed(
+        gdal("ogrinfo", "-ro", "-q", f"OAPIF:{live_server}/ogc", token=planner_token)
+    )
+    assert staff["rennes-points"] == "Point" and staff["rennes-hexagons-full"] == "Polygon"
+
+
+def test_ogrinfo_reads_items_with_a_bbox(live_server, pins, planner_token):
+    url = f"OAPIF:{live_server}/ogc"
+    west, south, east, north = BLOSNE[0] - 0.001, BLOSNE[1] - 0.001, BLOSNE[0] + 0.001, BLOSNE[1]
+    box = [str(v) for v in (west, south, east, north + 0.001)]
+    output = gdal("ogrinfo", "-ro", "-al", "-spat", *box, url, "rennes-quartiers")
+    assert summary(output)[1] == "Multi Polygon"
+    assert re.findall(r"^  code \(String\) = (.+)$", output, flags=re.M) == ["Q.11"]
+    everything = gdal("ogrinfo", "-ro", "-so", url, "rennes-points", token=planner_token)
+    assert summary(everything) == (6, "Point")
+    near = gdal("ogrinfo", "-ro", "-al", "-spat", *box, url, "rennes-points", token=planner_token)
+    assert len(re.findall(r"^OGRFeature\(rennes-points\)", near, flags=re.M)) == 5
+    hexagons = gdal("ogrinfo", "-ro", "-al", url, "rennes-hexagons")
+    assert re.findall(r"^  total \(Integer\) = (\d+)$", hexagons, flags=re.M) == ["5"]
+
+
+def test_ogr2ogr_copies_the_points_collection_through_pages(
+    live_server, pins, planner_token, tmp_path
+):
+    target = tmp_path / "copy.gpkg"
+    gdal(
+        "ogr2ogr",
+        "-f",
+        "GPKG",
+        str(target),
+        f"OAPIF:{live_server}/ogc",
+        "rennes-points",
+        "-oo",
+        "PAGE_SIZE=2",  # three pages: the next links are followed
+        token=planner_token,
+    )
+    assert summary(gdal("ogrinfo", "-ro", "-so", str(target), "rennes-points")) == (6, "Point")
+
+
+def test_exported_geojson_and_geopackage_open_in_ogrinfo(
+    client, pins, make_user, tmp_path, planner_token
+):
+    headers = {"Authorization": f"Bearer {planner_token}"}
+    geojson = tmp_path / "pins.geojson"
+    geojson.write_bytes(client.get("/api/v1/territories/rennes/pins.geojson", headers=headers).data)
+    output = gdal("ogrinfo", "-ro", "-so", "-al", str(geojson))
+    assert summary(output) == (6, "Point")
+    assert 'ID["EPSG",4326]' in output and "WARNING" not in output.upper()
+    gpkg = tmp_path / "pins.gpkg"
+    gpkg.write_bytes(
+        client.get("/api/v1/territories/rennes/pins.gpkg?crs=metric", headers=headers).data
+    )
+    output = gdal("ogrinfo", "-ro", "-so", str(gpkg), "pins")
+    assert summary(output) == (6, "Point")
+    assert 'ID["EPSG",2154]' in output
+    unsafe = gdal("ogrinfo", "-ro", "-q", "-al", "-where", "feeling = 'unsafe'", str(gpkg), "pins")
+    assert len(re.findall(r"^OGRFeature\(pins\)", unsafe, flags=re.M)) == 5
