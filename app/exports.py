@@ -29,7 +29,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import audit, auth, layers, openapi
+from app import audit, auth, layers, openapi, territories
+from app.errors import ValidationError
 from app.extensions import db
 from app.models import Category, Pin, Quartier, Workshop
 
@@ -73,7 +74,7 @@ def pin_query(territory, filters, *conditions):
         .limit(1)
         .scalar_subquery()
     )
-    show_comments = current_user.role in COMMENT_READERS
+    show_comments = _reads_comments()
     comment = sa.case((Pin.comment_status == "approved", Pin.comment), else_=None)
     return (
         sa.select(
@@ -105,9 +106,13 @@ def _metadata(territory, filters, fmt: str) -> dict:
         "filters": {k: v for k, v in request.args.items()},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "suppression_threshold": None,  # raw points: no suppression, staff only
-        "comments": "approved only" if current_user.role in COMMENT_READERS else "none",
+        "comments": "approved only" if _reads_comments() else "none",
         "format": fmt,
     }
+
+
+def _reads_comments() -> bool:
+    return current_user.is_authenticated and current_user.role in COMMENT_READERS
 
 
 def _log(territory, fmt: str) -> None:
@@ -225,48 +230,93 @@ def spreadsheet_safe(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+CRS_PARAM = openapi.query("crs", openapi.text(enum=["4326", "metric"]), "CRS of the layer.")
+GPKG = "application/geopackage+sqlite3"
+GPKG_BATCH = 20_000
+
+
 @bp.get("/pins.gpkg")
 @openapi.operation(
     tag="exports",
-    params=(
-        *layers.FILTER_PARAMS,
-        openapi.query("crs", openapi.text(enum=["4326", "metric"]), "CRS of the layer."),
-    ),
-    responses={200: {"application/geopackage+sqlite3": openapi.BINARY}},
+    params=(*layers.FILTER_PARAMS, CRS_PARAM),
+    responses={200: {GPKG: openapi.BINARY}},
     secured=True,
 )
 def pins_gpkg(slug: str):
     """GeoPackage with a ``pins`` layer (EPSG:4326, or the metric CRS with ``crs=metric``)
-    and a ``metadata`` table."""
+    and a ``metadata`` table; written in batches to a temporary file, then sent."""
     import geopandas as gpd
-    import pandas as pd
     from shapely import points
 
     territory = _territory_for_export(slug)
-    wanted = request.args.get("crs", "4326")
-    if wanted not in ("4326", "metric"):
-        from app.errors import ValidationError
-
-        raise ValidationError({"crs": _("« 4326 » ou « metric » attendu.")})
+    srid = _wanted_srid(territory)
     filters = _filters(territory)
     metadata = _metadata(territory, filters, "gpkg")
-    rows = db.session.execute(pin_query(territory, filters)).all()
-    frame = gpd.GeoDataFrame(
-        [pin_properties(row) for row in rows],
-        columns=list(FIELDS),
-        geometry=points([(row.lon, row.lat) for row in rows]) if rows else [],
-        crs=4326,
-    )
-    if wanted == "metric":
-        frame = frame.to_crs(territory.metric_srid)
+    path = _temporary_gpkg()
+    batch: list = []
+
+    def flush() -> None:
+        frame = gpd.GeoDataFrame(
+            [pin_properties(row) for row in batch],
+            columns=list(FIELDS),
+            geometry=points([(row.lon, row.lat) for row in batch]) if batch else [],
+            crs=4326,
+        )
+        _write_layer(frame.to_crs(srid), path, "pins")
+        batch.clear()
+
+    written = False
+    for row in _rows(territory, filters):
+        batch.append(row)
+        if len(batch) == GPKG_BATCH:
+            flush()
+            written = True
+    if batch or not written:
+        flush()
+    _log(territory, "gpkg")
+    return _send_geopackage(path, territory, "pins", metadata)
+
+
+def _wanted_srid(territory) -> int:
+    wanted = request.args.get("crs", "4326")
+    if wanted not in ("4326", "metric"):
+        raise ValidationError({"crs": _("« 4326 » ou « metric » attendu.")})
+    return territory.metric_srid if wanted == "metric" else 4326
+
+
+def _temporary_gpkg() -> str:
     handle, path = tempfile.mkstemp(suffix=".gpkg")
     os.close(handle)
-    os.unlink(path)
-    frame.to_file(path, layer="pins", driver="GPKG", engine="pyogrio")
-    pd.DataFrame({"key": list(metadata), "value": [json.dumps(v) for v in metadata.values()]}).pipe(
-        lambda table: gpd.GeoDataFrame(table)
-    ).to_file(path, layer="metadata", driver="GPKG", engine="pyogrio")
-    _log(territory, "gpkg")
+    os.unlink(path)  # GDAL creates the file itself
+    return path
+
+
+def _write_layer(frame, path: str, layer: str) -> None:
+    import pyogrio
+
+    pyogrio.write_dataframe(
+        frame, path, layer=layer, driver="GPKG", append=os.path.exists(path) and _has(path, layer)
+    )
+
+
+def _has(path: str, layer: str) -> bool:
+    import pyogrio
+
+    return layer in {name for name, _geometry in pyogrio.list_layers(path)}
+
+
+def _send_geopackage(path: str, territory, layer: str, metadata: dict):
+    """Add the ``metadata`` table (key, JSON value), send the file, then remove it."""
+    import pandas as pd
+    import pyogrio
+
+    table = pd.DataFrame(
+        {
+            "key": list(metadata),
+            "value": [json.dumps(v, ensure_ascii=False) for v in metadata.values()],
+        }
+    )
+    pyogrio.write_dataframe(table, path, layer="metadata", driver="GPKG")
 
     @after_this_request
     def remove(response):
@@ -278,11 +328,114 @@ def pins_gpkg(slug: str):
 
     return send_file(
         path,
-        mimetype="application/geopackage+sqlite3",
+        mimetype=GPKG,
         as_attachment=True,
-        download_name=f"ressenti-{territory.slug}-pins.gpkg",
+        download_name=f"ressenti-{territory.slug}-{layer}.gpkg",
     )
 
 
-def _attachment(territory, ext: str) -> dict:
-    return {"Content-Disposition": f"attachment; filename=ressenti-{territory.slug}-pins.{ext}"}
+def _attachment(territory, ext: str, layer: str = "pins") -> dict:
+    return {"Content-Disposition": f"attachment; filename=ressenti-{territory.slug}-{layer}.{ext}"}
+
+
+# -- aggregated layers and quartiers ---------------------------------------------------------
+
+AGGREGATES = ("hexagons", "hotspots", "quartiers")
+
+
+@bp.get("/<any(hexagons, hotspots, quartiers):layer>.<any(geojson, csv, gpkg):fmt>")
+@openapi.operation(
+    tag="exports",
+    params=(*layers.FILTER_PARAMS, CRS_PARAM),
+    responses={
+        200: {
+            openapi.GEOJSON: openapi.ref("FeatureCollection"),
+            "text/csv": {"type": "string"},
+            GPKG: openapi.BINARY,
+        }
+    },
+)
+def aggregate(slug: str, layer: str, fmt: str):
+    """Hexagons, hot spots or quartiers as GeoJSON, CSV or GeoPackage, with the layer
+    filters: k-suppressed for everyone, ``full=1`` for the territory's staff."""
+    territory = layers.territory_or_404(slug)
+    srid = _wanted_srid(territory) if fmt == "gpkg" else 4326
+    features, filters = _aggregate_features(territory, layer)
+    metadata = {
+        **_metadata(territory, filters, fmt),
+        "layer": layer,
+        "suppression_threshold": None
+        if filters is None or filters.full
+        else current_app.config["SUPPRESSION_K"],
+        "comments": "none",
+    }
+    if filters is not None:
+        metadata["size_m"] = filters.size
+    audit.record(
+        "export",
+        actor=None if current_user.is_authenticated else "anonymous",
+        target=f"{layer}.{fmt}",
+        territory=territory,
+        format=fmt,
+        filters=dict(request.args),
+    )
+    db.session.commit()
+    if fmt == "geojson":
+        body = {"type": "FeatureCollection", "metadata": metadata, "features": features}
+        response = current_app.response_class(
+            json.dumps(body, ensure_ascii=False), mimetype=openapi.GEOJSON
+        )
+        response.headers.update(_attachment(territory, "geojson", layer))
+        return response
+    if fmt == "csv":
+        headers = _attachment(territory, "csv", layer)
+        headers["X-Ressenti-Metadata"] = json.dumps(metadata, ensure_ascii=True)
+        return Response(_feature_csv(features), mimetype="text/csv", headers=headers)
+    path = _temporary_gpkg()
+    _write_layer(_feature_frame(features).to_crs(srid), path, layer)
+    return _send_geopackage(path, territory, layer, metadata)
+
+
+def _aggregate_features(territory, layer: str):
+    if layer == "quartiers":
+        unknown = [name for name in request.args if name != "crs"]
+        if unknown:
+            raise ValidationError(dict.fromkeys(unknown, _("Les quartiers ne se filtrent pas.")))
+        return territories.quartier_features(territory), None
+    filters = _filters(territory)
+    make = layers.hotspot_layer if layer == "hotspots" else layers.hexagon_layer
+    features = make(territory, filters).features
+    for feature in features:
+        props = feature["properties"]
+        props["cell"] = feature["id"]
+        if "top_categories" in props:  # one text column in a GIS or a spreadsheet
+            props["top_categories"] = layers.top_categories_text(props["top_categories"])
+    return features, filters
+
+
+def _feature_frame(features: list[dict]):
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame.from_features(features, crs=4326)
+
+
+def _feature_csv(features: list[dict]) -> str:
+    """lon, lat (a point inside the shape), WKT, then the properties."""
+    import shapely
+
+    columns = list(dict.fromkeys(k for f in features for k in f["properties"]))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["lon", "lat", "wkt", *columns])
+    for feature in features:
+        shape = shapely.geometry.shape(feature["geometry"])
+        inside = shape.representative_point()
+        writer.writerow(
+            [
+                round(inside.x, 7),
+                round(inside.y, 7),
+                shapely.to_wkt(shape, rounding_precision=7, trim=True),
+                *[spreadsheet_safe(feature["properties"].get(c)) for c in columns],
+            ]
+        )
+    return buffer.getvalue()

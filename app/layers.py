@@ -69,7 +69,7 @@ class Filters:
     full: bool
 
 
-def _territory(slug: str) -> Territory:
+def territory_or_404(slug: str) -> Territory:
     territory = territories.get_territory(slug)
     if territory is None:
         abort(404, description=_("Territoire inconnu : %(slug)s", slug=slug))
@@ -413,6 +413,11 @@ def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
     return Layer(features, message, {"distance_m": distance})
 
 
+def top_categories_text(tops: list) -> str:
+    """``[[label, n], …]`` as one text cell: ``Éclairage (12) ; Bruit (4)``."""
+    return " ; ".join(f"{label} ({n})" for label, n in tops)
+
+
 def top_categories(by_category: dict, top: int = 3) -> dict:
     """``{(q, r): [[label, count], …]}``: each hexagon's most named categories."""
     labels = dict(db.session.execute(sa.select(Category.id, Category.label_fr)).all())
@@ -429,7 +434,7 @@ def _serve(layer: Layer, filters: Filters, name: str):
 @openapi.operation(tag="layers", params=FILTER_PARAMS, responses=LAYER_RESPONSES)
 def geojson_layer(slug: str, name: str):
     """One layer as GeoJSON: ``/hexagons``, ``/net``, ``/hotspots`` or ``/density``."""
-    territory = _territory(slug)
+    territory = territory_or_404(slug)
     filters = parse_filters(territory, request.args)
     return _serve(LAYERS[name](territory, filters), filters, name)
 
@@ -571,7 +576,7 @@ def density_png(slug: str):
     when nothing is left to show."""
     from flask import make_response
 
-    territory = _territory(slug)
+    territory = territory_or_404(slug)
     filters = parse_filters(territory, request.args)
     image = density_image(territory, filters)
     if image is None:  # a transparent pixel over the territory, and why
@@ -639,7 +644,7 @@ def difference_layer(territory: Territory, filters: Filters, a: list[int], b: li
 )
 def difference(slug: str):
     """Two workshop sets compared per hexagon (GeoJSON): ``?a=1,2&b=3``."""
-    territory = _territory(slug)
+    territory = territory_or_404(slug)
     filters = parse_filters(territory, request.args, compare=True)
     a, b = parse_sets(territory, request.args)
     return _serve(difference_layer(territory, filters, a, b), filters, "difference")

@@ -18,7 +18,6 @@ standard requires.
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 from dataclasses import dataclass
@@ -30,9 +29,8 @@ from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from geoalchemy2 import Geography
 
-from app import audit, exports, layers, openapi
+from app import audit, exports, layers, openapi, territories
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import FEELINGS, TIMES_OF_DAY, Pin, Quartier, Territory
@@ -456,9 +454,7 @@ def _hexagon_features(territory: Territory, kind: Kind, wanted: Query) -> list[d
     for feature in features:
         props = feature["properties"]
         if "top_categories" in props:  # flat text: one column in a GIS
-            props["top_categories"] = " ; ".join(
-                f"{label} ({n})" for label, n in props["top_categories"]
-            )
+            props["top_categories"] = layers.top_categories_text(props["top_categories"])
     if wanted.bbox:
         shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
         box = shapely.box(*wanted.bbox)
@@ -493,36 +489,16 @@ def _point_page(territory: Territory, kind: Kind, wanted: Query) -> tuple[list[d
     return [_point_feature(row) for row in rows], matched
 
 
-def _quartier_query(territory: Territory):
-    return sa.select(
-        Quartier.code,
-        Quartier.name,
-        sa.func.round(
-            sa.cast(sa.func.ST_Area(sa.cast(Quartier.geom, Geography)) / 10_000, sa.Numeric), 2
-        ).label("area_ha"),
-        sa.func.ST_AsGeoJSON(Quartier.geom, 7).label("geometry"),
-    ).where(Quartier.territory_id == territory.id)
-
-
-def _quartier_feature(row) -> dict:
-    return {
-        "type": "Feature",
-        "id": row.code,
-        "geometry": json.loads(row.geometry),
-        "properties": {"code": row.code, "name": row.name, "area_ha": float(row.area_ha)},
-    }
-
-
 def _quartier_page(territory: Territory, wanted: Query) -> tuple[list[dict], int]:
     conditions = [getattr(Quartier, n) == v for n, v in wanted.filters.items()]
     if wanted.bbox:
         conditions.append(sa.func.ST_Intersects(Quartier.geom, _envelope(wanted.bbox)))
-    base = _quartier_query(territory).where(*conditions)
+    base = territories.quartier_select(territory).where(*conditions)
     matched = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
     rows = db.session.execute(
         base.order_by(Quartier.code).limit(wanted.limit).offset(wanted.offset)
     )
-    return [_quartier_feature(row) for row in rows], matched
+    return [territories.quartier_feature(row) for row in rows], matched
 
 
 def _log_read(territory: Territory, collection_id: str) -> None:
@@ -622,9 +598,9 @@ def item(collection_id: str, feature_id: str):
 def _find(territory: Territory, kind: Kind, feature_id: str) -> dict | None:
     if kind.name == "quartiers":
         row = db.session.execute(
-            _quartier_query(territory).where(Quartier.code == feature_id)
+            territories.quartier_select(territory).where(Quartier.code == feature_id)
         ).first()
-        return _quartier_feature(row) if row else None
+        return territories.quartier_feature(row) if row else None
     if kind.name == "points":
         try:
             pin_id = uuid.UUID(feature_id)

@@ -77,7 +77,7 @@ def text(pattern: str | None = None, enum: list | None = None, **extra) -> dict:
 BINARY = {"type": "string", "format": "binary"}
 CACHED_GEOJSON = {200: {GEOJSON: {"$ref": "#/components/schemas/FeatureCollection"}}, 304: {}}
 _CONVERTERS = {"int": {"type": "integer"}, "uuid": {"type": "string", "format": "uuid"}}
-_RULE_ARG = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+_RULE_ARG = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
 def document(app: Flask) -> dict:
@@ -92,15 +92,10 @@ def document(app: Flask) -> dict:
         spec = getattr(view, "openapi", None)
         if spec is None:
             raise LookupError(f"{rule.rule} ({rule.endpoint}) has no OpenAPI declaration")
-        path = _RULE_ARG.sub(r"{\2}", rule.rule)
+        path = _RULE_ARG.sub(r"{\3}", rule.rule)
         path_params = [
-            {
-                "name": name,
-                "in": "path",
-                "required": True,
-                "schema": _CONVERTERS.get(converter, {"type": "string", "minLength": 1}),
-            }
-            for converter, name in _RULE_ARG.findall(rule.rule)
+            {"name": name, "in": "path", "required": True, "schema": _path_schema(kind, args)}
+            for kind, args, name in _RULE_ARG.findall(rule.rule)
         ]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(rule, view, spec, path_params)
@@ -124,6 +119,12 @@ def document(app: Flask) -> dict:
             },
         },
     }
+
+
+def _path_schema(converter: str, args: str) -> dict:
+    if converter == "any":  # <any(a, b):name>
+        return {"type": "string", "enum": [a.strip().strip("'\"") for a in args.split(",")]}
+    return _CONVERTERS.get(converter, {"type": "string", "minLength": 1})
 
 
 def _operation(rule, view, spec: dict, path_params: list) -> dict:

@@ -89,28 +89,32 @@ def store_streets(territory: Territory, frame, digest: str) -> int:
     return len(rows)
 
 
+def quartier_select(territory: Territory):
+    """The territory's quartiers as rows for :func:`quartier_feature` (add filters, order)."""
+    return sa.select(
+        Quartier.code,
+        Quartier.name,
+        (sa.func.ST_Area(sa.cast(Quartier.geom, _geography())) / 1e6).label("area_km2"),
+        sa.func.ST_AsGeoJSON(Quartier.geom, 7).label("geometry"),
+    ).where(Quartier.territory_id == territory.id)
+
+
+def quartier_feature(row) -> dict:
+    """A GeoJSON feature (id = code) with the quartier's area on the ellipsoid."""
+    return {
+        "type": "Feature",
+        "id": row.code,
+        "properties": {"code": row.code, "name": row.name, "area_km2": round(row.area_km2, 3)},
+        "geometry": json.loads(row.geometry),
+    }
+
+
 def quartier_features(territory: Territory, code: str | None = None) -> list[dict]:
-    """GeoJSON features of the territory's quartiers with their area on the ellipsoid."""
-    query = (
-        sa.select(
-            Quartier.code,
-            Quartier.name,
-            (sa.func.ST_Area(sa.cast(Quartier.geom, _geography())) / 1e6).label("area_km2"),
-            sa.func.ST_AsGeoJSON(Quartier.geom, 6).label("geometry"),
-        )
-        .where(Quartier.territory_id == territory.id)
-        .order_by(Quartier.name)
-    )
+    """GeoJSON features of the territory's quartiers, by name."""
+    query = quartier_select(territory).order_by(Quartier.name)
     if code is not None:
         query = query.where(Quartier.code == code)
-    return [
-        {
-            "type": "Feature",
-            "properties": {"code": r.code, "name": r.name, "area_km2": round(r.area_km2, 3)},
-            "geometry": json.loads(r.geometry),
-        }
-        for r in db.session.execute(query)
-    ]
+    return [quartier_feature(row) for row in db.session.execute(query)]
 
 
 def _geography():

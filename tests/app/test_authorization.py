@@ -148,6 +148,15 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ),
     ("GET", "/t/<slug>/tableau-de-bord/"): ("/t/rennes/tableau-de-bord/", territory_readers(200)),
     ("GET", "/api/v1/openapi.json"): ("/api/v1/openapi.json", everyone(200)),
+    # Aggregated exports: k-suppressed for all, like the layers (full=1 tested apart).
+    (
+        "GET",
+        "/api/v1/territories/<slug>/<any(hexagons, hotspots, quartiers):layer>"
+        ".<any(geojson, csv, gpkg):fmt>",
+    ): (
+        "/api/v1/territories/rennes/hexagons.csv",
+        everyone(200),
+    ),
     # OGC API: public collections for all (tested apart); the points for the staff.
     ("GET", "/ogc"): ("/ogc", everyone(200)),
     ("GET", "/ogc/"): ("/ogc/", everyone(200)),

@@ -97,3 +97,63 @@ def test_bad_filters_and_crs_are_named(client, pins, make_user):
     login(client, make_user("police", "rennes").email)
     assert "category" in client.get(f"{BASE}/pins.geojson?category=x").get_json()["fields"]
     assert "crs" in client.get(f"{BASE}/pins.gpkg?crs=3857").get_json()["fields"]
+
+
+@pytest.fixture
+def crowd(client, make_workshop):
+    """Four pins in one hexagon and one alone: one cell shown to all at k = 3."""
+    from tests.conftest import BLOSNE_2
+
+    code = make_workshop()["codes"][0]
+    bodies = [pin_body() for _ in range(4)] + [pin_body(lon=BLOSNE_2[0], lat=BLOSNE_2[1])]
+    for body in bodies:
+        assert client.post(f"/api/v1/groups/{code}/pins", json=body).status_code == 201
+
+
+def test_hexagon_export_is_suppressed_for_all_full_for_staff(app, client, crowd, make_user):
+    response = client.get(f"{BASE}/hexagons.geojson")
+    assert response.status_code == 200 and response.mimetype == "application/geo+json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_json()
+    assert "crs" not in body and body["metadata"]["suppression_threshold"] == 3
+    assert [f["properties"]["total"] for f in body["features"]] == [4]
+    assert body["features"][0]["properties"]["top_categories"] == "Éclairage (4)"
+    assert client.get(f"{BASE}/hexagons.geojson?full=1").status_code == 403
+    login(client, make_user("planner", "rennes").email)
+    full = client.get(f"{BASE}/hexagons.geojson?full=1").get_json()
+    assert sorted(f["properties"]["total"] for f in full["features"]) == [1, 4]
+    assert full["metadata"]["suppression_threshold"] is None
+    with app.app_context():
+        actors = db.session.scalars(
+            sa.select(AuditEvent.actor).where(AuditEvent.action == "export")
+        ).all()
+        assert actors == ["anonymous", "planner-rennes@example.org"]
+
+
+def test_quartiers_csv_has_a_point_inside_and_the_wkt(client, rennes):
+    from shapely import from_wkt
+    from shapely.geometry import Point
+
+    response = client.get(f"{BASE}/quartiers.csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) == 12 and {"code", "name", "area_km2"} <= set(rows[0])
+    for row in rows:
+        shape = from_wkt(row["wkt"])
+        assert shape.geom_type == "MultiPolygon"
+        assert shape.contains(Point(float(row["lon"]), float(row["lat"])))
+    assert "feeling" in client.get(f"{BASE}/quartiers.csv?feeling=unsafe").get_json()["fields"]
+
+
+def test_hotspot_and_quartier_geopackages_in_the_metric_crs(client, crowd, tmp_path):
+    for layer in ("hotspots", "quartiers"):
+        response = client.get(f"{BASE}/{layer}.gpkg?crs=metric")
+        assert response.status_code == 200
+        path = tmp_path / f"{layer}.gpkg"
+        path.write_bytes(response.data)
+        assert {name for name, _kind in pyogrio.list_layers(path)} == {layer, "metadata"}
+        info = pyogrio.read_info(path, layer=layer)
+        assert info["crs"] == "EPSG:2154"
+    assert pyogrio.read_info(tmp_path / "quartiers.gpkg", layer="quartiers")["features"] == 12
+    metadata = pyogrio.read_dataframe(tmp_path / "hotspots.gpkg", layer="metadata")
+    values = dict(zip(metadata["key"], metadata["value"], strict=True))
+    assert json.loads(values["suppression_threshold"]) == 3 and "ODbL" in values["licence"]
