@@ -15,8 +15,6 @@ from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.localdb import LocalCluster, LocalDBError
 from geo.errors import GeoError
-from geo.quartiers import file_digest, read_quartiers
-from geo.streets import read_streets
 
 localdb_cli = AppGroup("localdb", help="Manage the embedded PostGIS cluster under var/.")
 territories_cli = AppGroup("territories", help="List and create territories.")
@@ -122,6 +120,8 @@ def territories_list() -> None:
 @click.option("--skip-unchanged", is_flag=True, help="Do nothing if this file was imported.")
 def quartiers_import(file, slug, territory_name, country, name_field, code_field, skip_unchanged):
     """Import quartier polygons from FILE (GeoJSON, GeoPackage, zipped Shapefile)."""
+    from geo.quartiers import file_digest, read_quartiers  # geopandas: only for imports
+
     territory = territories.get_territory(slug)
     digest = file_digest(file) if file.is_file() else ""
     if skip_unchanged and territory and territories.quartiers_unchanged(territory, digest):
@@ -169,6 +169,9 @@ def _feature_count(file: Path) -> int:
 @click.option("--skip-unchanged", is_flag=True, help="Do nothing if this file was imported.")
 def streets_import(file, slug, name_field, skip_unchanged):
     """Replace a territory's street centre-lines with those of FILE."""
+    from geo.quartiers import file_digest
+    from geo.streets import read_streets
+
     territory = territories.get_territory(slug)
     if territory is None:
         _fail(f"unknown territory {slug!r}: import its quartiers first")

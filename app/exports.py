@@ -64,8 +64,9 @@ def _filters(territory):
     return layers.parse_filters(territory, args)
 
 
-def pin_query(territory, filters, *conditions):
-    """Pins with their labels, workshop and quartier; comment text only where allowed."""
+def pin_query(territory, filters, *conditions, extra=()):
+    """Pins with their labels, workshop and quartier; comment text only where allowed.
+    ``extra``: more columns."""
     quartier = (
         sa.select(Quartier.name)
         .where(
@@ -90,6 +91,7 @@ def pin_query(territory, filters, *conditions):
             (comment if show_comments else sa.null()).label("comment"),
             sa.func.ST_X(Pin.geom).label("lon"),
             sa.func.ST_Y(Pin.geom).label("lat"),
+            *extra,
         )
         .join(Category, Category.id == Pin.category_id)
         .join(Workshop, Workshop.id == Pin.workshop_id)
@@ -129,6 +131,49 @@ def _rows(territory, filters):
     yield from result
 
 
+STREAM_BATCH = 5000
+
+
+def _feature_text_query(territory, filters):
+    """Each pin as the text of its GeoJSON feature, written by PostgreSQL: the same
+    properties as :func:`pin_properties`, 7-decimal coordinates."""
+    pins = pin_query(
+        territory, filters, extra=(sa.func.ST_AsGeoJSON(Pin.geom, 7).label("geometry"),)
+    ).subquery()
+    utc = sa.func.to_char(
+        sa.func.timezone("UTC", pins.c.created_at), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'
+    )
+    properties = sa.func.json_build_object(
+        *[
+            item
+            for name, column in (
+                ("id", pins.c.id),
+                ("feeling", pins.c.feeling),
+                ("category", pins.c.category),
+                ("category_label", pins.c.category_label),
+                ("time_of_day", pins.c.time_of_day),
+                ("workshop_id", pins.c.workshop_id),
+                ("workshop", pins.c.workshop),
+                ("quartier", pins.c.quartier),
+                ("created_at", utc),
+                ("comment", pins.c.comment),
+            )
+            for item in (sa.literal(name, sa.Text), column)
+        ]
+    )
+    return sa.select(
+        sa.func.concat(
+            '{"type":"Feature","id":"',
+            pins.c.id,
+            '","geometry":',
+            pins.c.geometry,
+            ',"properties":',
+            properties,
+            "}",
+        )
+    ).order_by(pins.c.created_at, pins.c.id)
+
+
 def pin_properties(row) -> dict:
     return {
         "id": str(row.id),
@@ -139,7 +184,7 @@ def pin_properties(row) -> dict:
         "workshop_id": row.workshop_id,
         "workshop": row.workshop,
         "quartier": row.quartier,
-        "created_at": row.created_at.isoformat(timespec="seconds"),
+        "created_at": row.created_at.astimezone(UTC).isoformat(timespec="seconds"),
         "comment": row.comment,
     }
 
@@ -160,19 +205,15 @@ def pins_geojson(slug: str):
 
     def generate():
         yield '{"type":"FeatureCollection","metadata":' + json.dumps(metadata) + ',"features":['
-        first = True
-        for row in _rows(territory, filters):
-            feature = {
-                "type": "Feature",
-                "id": str(row.id),
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [round(row.lon, 7), round(row.lat, 7)],
-                },
-                "properties": pin_properties(row),
-            }
-            yield ("" if first else ",") + json.dumps(feature, ensure_ascii=False)
-            first = False
+        result = db.session.execute(
+            _feature_text_query(territory, filters).execution_options(
+                stream_results=True, yield_per=STREAM_BATCH
+            )
+        )
+        separator = ""
+        for batch in result.scalars().partitions():
+            yield separator + ",".join(batch)
+            separator = ","
         yield "]}"
 
     return Response(

@@ -25,7 +25,6 @@ from app.extensions import db
 from app.models import FEELINGS, TIMES_OF_DAY, Category, Pin, Quartier, Territory, Workshop
 from geo import projections
 from geo.hexgrid import axial_cells, axial_sql, hex_centres, hex_polygons, suppression_mask
-from geo.hotspots import getis_ord_gi_star
 
 bp = Blueprint("layers", __name__, url_prefix="/api/v1/territories/<slug>/layers")
 
@@ -396,6 +395,8 @@ def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
     if len(values) < 3 or values.sum() == 0:
         message = _("Pas assez de points pour chercher des points chauds.")
         return Layer([], message, {"distance_m": distance})
+    from geo.hotspots import getis_ord_gi_star  # scipy: loaded with the first hot spots
+
     cx, cy = hex_centres(q, r, filters.size)
     result = getis_ord_gi_star(values, np.column_stack([cx, cy]), distance)
     shown = result.bins != 0

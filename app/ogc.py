@@ -84,7 +84,7 @@ KINDS = {
         Kind(
             "hotspots",
             _l("Points chauds et froids"),
-            _l("Getis-Ord Gi* par hexagone, cellules significatives (FDR 5 %%)."),
+            _l("Getis-Ord Gi* par hexagone, cellules significatives (FDR 0,05)."),
             False,
             True,
             (*PIN_FILTERS, "size"),

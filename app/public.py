@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app import maps, openapi, territories
+from app import openapi, territories
 from app.extensions import db
 from app.models import Quartier, Territory
 
@@ -43,6 +43,8 @@ def _territory_or_404(slug: str) -> Territory:
 
 
 def _map_parts(territory: Territory, features: list[dict], bounds) -> dict[str, str]:
+    from app import maps  # folium: loaded with the first map page
+
     fmap = maps.base_map()
     maps.add_streets(fmap, url_for("public.streets", slug=territory.slug))
     maps.add_quartiers(fmap, features, _("%(area)s km²", area="{area:.2f}"))

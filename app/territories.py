@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from geoalchemy2.shape import from_shape
@@ -11,7 +12,9 @@ from geoalchemy2.shape import from_shape
 from app.extensions import db
 from app.models import Quartier, Street, Territory, utcnow
 from geo import projections
-from geo.quartiers import QuartierImport
+
+if TYPE_CHECKING:
+    from geo.quartiers import QuartierImport
 
 
 @dataclass

@@ -157,3 +157,16 @@ def test_hotspot_and_quartier_geopackages_in_the_metric_crs(client, crowd, tmp_p
     metadata = pyogrio.read_dataframe(tmp_path / "hotspots.gpkg", layer="metadata")
     values = dict(zip(metadata["key"], metadata["value"], strict=True))
     assert json.loads(values["suppression_threshold"]) == 3 and "ODbL" in values["licence"]
+
+
+def test_features_written_by_postgresql_match_the_python_ones(client, pins, make_user):
+    """The GeoJSON export builds each feature in SQL; the OGC API in Python: same data."""
+    login(client, make_user("coordinator", "rennes").email)
+    exported = json.loads(client.get(f"{BASE}/pins.geojson").get_data(as_text=True))["features"]
+    served = client.get("/ogc/collections/rennes-points/items").get_json()["features"]
+    by_id = {feature["id"]: feature for feature in served}
+    assert len(exported) == len(by_id) == 3
+    for feature in exported:
+        assert feature["properties"] == by_id[feature["id"]]["properties"]
+        assert feature["geometry"] == by_id[feature["id"]]["geometry"]
+    assert exported[0]["properties"]["created_at"].endswith("+00:00")
