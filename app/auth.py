@@ -3,6 +3,7 @@ and the decorators that guard views by role and territory."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -26,8 +27,14 @@ THROTTLE_FREE_FAILURES = 5
 THROTTLE_MAX_SECONDS = 15 * 60
 
 _hasher = PasswordHasher()
-# Verifying against this keeps the time of a login for an unknown e-mail the same.
-_DUMMY_HASH = _hasher.hash("ressenti-no-such-user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps the time of a login for an unknown e-mail the same.
+    Made on first use: argon2 takes 64 MiB for a moment, which a worker that only
+    serves the API (tokens are SHA-256) should not pay."""
+    return _hasher.hash("ressenti-no-such-user")
 
 
 def hash_password(password: str) -> str:
@@ -36,7 +43,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(user: User | None, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
+        return _hasher.verify(user.password_hash if user else _dummy_hash(), password) and bool(
+            user
+        )
     except (VerificationError, InvalidHashError):
         return False
 
