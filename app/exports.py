@@ -67,14 +67,6 @@ def _filters(territory):
 def pin_query(territory, filters, *conditions, extra=()):
     """Pins with their labels, workshop and quartier; comment text only where allowed.
     ``extra``: more columns."""
-    quartier = (
-        sa.select(Quartier.name)
-        .where(
-            Quartier.territory_id == territory.id, sa.func.ST_Intersects(Quartier.geom, Pin.geom)
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
     show_comments = _reads_comments()
     comment = sa.case((Pin.comment_status == "approved", Pin.comment), else_=None)
     return (
@@ -86,7 +78,7 @@ def pin_query(territory, filters, *conditions, extra=()):
             Pin.time_of_day,
             Pin.workshop_id,
             Workshop.title.label("workshop"),
-            quartier.label("quartier"),
+            Quartier.name.label("quartier"),
             Pin.created_at,
             (comment if show_comments else sa.null()).label("comment"),
             sa.func.ST_X(Pin.geom).label("lon"),
@@ -95,6 +87,7 @@ def pin_query(territory, filters, *conditions, extra=()):
         )
         .join(Category, Category.id == Pin.category_id)
         .join(Workshop, Workshop.id == Pin.workshop_id)
+        .outerjoin(Quartier, Quartier.id == Pin.quartier_id)
         .where(*layers.pin_conditions(territory, filters), *conditions)
         .order_by(Pin.created_at, Pin.id)
     )

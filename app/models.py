@@ -315,6 +315,13 @@ class Pin(db.Model):
     y_m: Mapped[float] = mapped_column(
         sa.Float, server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
     )
+    # The quartier the pin lies in (or nearest, within 50 m), kept by a trigger (0005).
+    quartier_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("quartier.id", ondelete="SET NULL"),
+        index=True,
+        server_default=sa.FetchedValue(),
+        server_onupdate=sa.FetchedValue(),
+    )
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow

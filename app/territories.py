@@ -65,6 +65,14 @@ def store_quartiers(
         quartier.source = source
         quartier.source_digest = digest
         quartier.imported_at = now
+    db.session.flush()
+    # Boundaries moved or appeared: each pin's quartier again (migration 0005's function).
+    db.session.execute(
+        sa.text(
+            "UPDATE pin SET quartier_id = pin_quartier(territory_id, geom) WHERE territory_id = :t"
+        ),
+        {"t": territory.id},
+    )
     return StoreResult(created, updated, sorted(existing))
 
 

@@ -42,12 +42,10 @@ ANCHOR_SQL = """
 SELECT pin.id::text AS id, pin.feeling, category.code AS category,
        category.label_fr AS category_label, pin.time_of_day, pin.workshop_id,
        workshop.title AS workshop,
-       (SELECT quartier.name FROM quartier
-         WHERE quartier.territory_id = pin.territory_id
-           AND ST_Intersects(quartier.geom, pin.geom) LIMIT 1) AS quartier,
-       pin.created_at, NULL::text AS comment, pin.geom
+       quartier.name AS quartier, pin.created_at, NULL::text AS comment, pin.geom
 FROM pin JOIN category ON category.id = pin.category_id
          JOIN workshop ON workshop.id = pin.workshop_id
+         LEFT JOIN quartier ON quartier.id = pin.quartier_id
 WHERE pin.territory_id = {territory}
 ORDER BY pin.created_at, pin.id
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -282,3 +283,31 @@ def test_metric_coordinates_follow_the_pin(app, client, code):
         x, y = db.session.execute(sa.select(Pin.x_m, Pin.y_m)).one()
     expected = projections.to_metric(*BLOSNE_2, 2154)
     assert (x, y) == pytest.approx(expected, abs=0.01)
+
+
+def test_each_pin_knows_its_quartier_kept_by_the_database(app, client, code):
+    """Set by a trigger on insert and move: the containing quartier, else the nearest
+    one within the tolerance (checked here with shapely, not with the same SQL)."""
+    from geoalchemy2.shape import to_shape
+    from shapely.geometry import Point
+
+    from app.models import Pin, Quartier
+
+    def quartier_of(pin_id: str) -> str | None:
+        with app.app_context():
+            return db.session.scalar(
+                sa.select(Quartier.code)
+                .join(Pin, Pin.quartier_id == Quartier.id)
+                .where(Pin.id == uuid.UUID(pin_id))
+            )
+
+    body = pin_body()
+    assert client.post(f"/api/v1/groups/{code}/pins", json=body).status_code == 201
+    assert quartier_of(body["id"]) == "Q.11"
+    lon, lat = _offset_from_boundary(app, 10)
+    url = f"/api/v1/groups/{code}/pins/{body['id']}"
+    assert client.patch(url, json={"lon": lon, "lat": lat}).status_code == 200
+    with app.app_context():
+        shapes = {q.code: to_shape(q.geom) for q in db.session.scalars(sa.select(Quartier))}
+    containing = [c for c, shape in shapes.items() if shape.intersects(Point(lon, lat))]
+    assert quartier_of(body["id"]) == (min(containing) if containing else "Q.11")
