@@ -42,6 +42,9 @@ XSS_PAGES = [
     ("anonymous", "/j/{code}/diagnostic"),
     ("admin", "/admin/categories"),
     ("admin", "/t/rennes/tableau-de-bord/"),
+    ("anonymous", "/ogc/collections?f=html"),
+    ("anonymous", "/ogc/collections/xss-quartiers/items?f=html"),
+    ("admin", "/ogc/collections/rennes-points/items?f=html"),
 ]
 
 WATCH = """
