@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         dashboard,
         exports,
+        followup,
         layers,
         ogc,
         openapi,
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
         dashboard.bp,
         exports.bp,
         ogc.bp,
+        followup.bp,
         openapi.bp,
     )
     for blueprint in blueprints:

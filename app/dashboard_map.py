@@ -36,7 +36,7 @@ def build_map(territory, filters, compare=None) -> tuple[dict, dict]:
     maps.add_quartiers(fmap, features, _("%(area)s\u00a0km²", area="{area:.2f}"))
     _add_density(fmap, territory, filters)
     summary = _add_hexagons(fmap, territory, filters)
-    _add_hotspots(fmap, territory, filters)
+    add_hotspots(fmap, territory, filters)
     _add_net(fmap, territory, filters)
     if compare:
         _add_difference(fmap, territory, filters, *compare)
@@ -108,7 +108,7 @@ def _add_hexagons(fmap, territory, filters) -> dict:
     }
 
 
-def _add_cell(group, feature, colour: str, opacity: float, text: str, width: int = 240):
+def add_cell(group, feature, colour: str, opacity: float, text: str, width: int = 240):
     """One hexagon, filled, with a popup (``text`` is escaped: popups take HTML)."""
     folium.GeoJson(
         feature,
@@ -122,9 +122,9 @@ def _add_cell(group, feature, colour: str, opacity: float, text: str, width: int
     ).add_to(group)
 
 
-def _add_hotspots(fmap, territory, filters) -> None:
+def add_hotspots(fmap, territory, filters, show: bool = False) -> None:
     layer = layers.hotspot_layer(territory, filters)
-    group = folium.FeatureGroup(name=_("Points chauds (Gi*)"), show=False)
+    group = folium.FeatureGroup(name=_("Points chauds (Gi*)"), show=show)
     for feature in layer.features:
         props = feature["properties"]
         text = _(
@@ -132,7 +132,7 @@ def _add_hotspots(fmap, territory, filters) -> None:
             z=props["z"],
             level={3: "99 %", 2: "95 %", 1: "90 %"}[abs(props["bin"])],
         )
-        _add_cell(group, feature, HOTSPOT_COLOURS[props["bin"]], 0.75, text)
+        add_cell(group, feature, HOTSPOT_COLOURS[props["bin"]], 0.75, text)
     group.add_to(fmap)
 
 
@@ -144,7 +144,7 @@ def _add_net(fmap, territory, filters) -> None:
             colour = FEELING_COLOURS["unsafe" if props["net"] > 0 else "safe"]
             strength = abs(props["net"])
             text = _("Net : %(net)s", net=props["net"])
-            _add_cell(group, feature, colour, 0.15 + 0.6 * strength, text, 200)
+            add_cell(group, feature, colour, 0.15 + 0.6 * strength, text, 200)
     group.add_to(fmap)
 
 
@@ -158,7 +158,7 @@ def _add_difference(fmap, territory, filters, a, b) -> None:
         colour = "#b2182b" if props["difference"] > 0 else "#2166ac"
         strength = abs(props["difference"]) / top
         text = _("A : %(a)d points, B : %(b)d points", a=props["a"], b=props["b"])
-        _add_cell(group, feature, colour, 0.1 + 0.7 * strength, text, 220)
+        add_cell(group, feature, colour, 0.1 + 0.7 * strength, text, 220)
     group.add_to(fmap)
 
 

@@ -264,6 +264,19 @@ class WorkshopGroup(db.Model):
     )
 
 
+class Theme(db.Model):
+    """A theme of the action plan (seeded with the eight of the Quimper assises)."""
+
+    __tablename__ = "theme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    label_fr: Mapped[str] = mapped_column(sa.String(120))
+    label_en: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
 class Proposal(db.Model):
     """What a group proposes; the follow-up turns proposals into actions."""
 
@@ -274,9 +287,12 @@ class Proposal(db.Model):
     workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop.id", ondelete="CASCADE"))
     group_id: Mapped[int] = mapped_column(sa.ForeignKey("workshop_group.id", ondelete="CASCADE"))
     text: Mapped[str] = mapped_column(sa.Text)
+    theme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("theme.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     group: Mapped[WorkshopGroup] = relationship(back_populates="proposals")
+    theme: Mapped[Theme | None] = relationship()
+    workshop: Mapped[Workshop] = relationship()
 
 
 class Pin(db.Model):
@@ -329,3 +345,92 @@ class Pin(db.Model):
 
     category: Mapped[Category] = relationship()
     group: Mapped[WorkshopGroup] = relationship()
+
+
+# -- follow-up: the CLSPD's action plan ------------------------------------------------------
+
+ACTION_STATUSES = ("proposed", "engaged", "done", "abandoned")
+PARTNERS = (
+    "police_nationale",
+    "police_municipale",
+    "bailleur",
+    "services_techniques",
+    "mediation",
+    "parquet",
+    "education_nationale",
+    "associations",
+)
+ZONE_KINDS = ("drawn", "hotspots", "quartiers")
+
+action_proposal = sa.Table(
+    "action_proposal",
+    db.metadata,
+    sa.Column("action_id", sa.ForeignKey("action.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("proposal_id", sa.ForeignKey("proposal.id", ondelete="CASCADE"), primary_key=True),
+)
+action_workshop = sa.Table(
+    "action_workshop",
+    db.metadata,
+    sa.Column("action_id", sa.ForeignKey("action.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("workshop_id", sa.ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Action(db.Model):
+    """An item of the action plan: who does what, where, by when, and how it went."""
+
+    __tablename__ = "action"
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {ACTION_STATUSES}", name="ck_action_status"),
+        sa.CheckConstraint(
+            f"zone_kind IS NULL OR zone_kind IN {ZONE_KINDS}", name="ck_action_zone_kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territory.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    theme_id: Mapped[int | None] = mapped_column(sa.ForeignKey("theme.id", ondelete="SET NULL"))
+    partners: Mapped[list[str]] = mapped_column(ARRAY(sa.String(40)), default=list)
+    status: Mapped[str] = mapped_column(sa.String(10), default="proposed")
+    due_on: Mapped[date | None] = mapped_column(sa.Date)
+    zone = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=True)
+    zone_kind: Mapped[str | None] = mapped_column(sa.String(10))
+    public: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    theme: Mapped[Theme | None] = relationship()
+    proposals: Mapped[list[Proposal]] = relationship(secondary=action_proposal)
+    workshops: Mapped[list[Workshop]] = relationship(
+        secondary=action_workshop, order_by="Workshop.held_on"
+    )
+    updates: Mapped[list[ActionUpdate]] = relationship(
+        back_populates="action",
+        order_by="ActionUpdate.created_at",
+        cascade="all, delete-orphan",
+    )
+
+
+class ActionUpdate(db.Model):
+    """A dated line of an action's timeline; status changes write one too."""
+
+    __tablename__ = "action_update"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("action.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"))
+    author_name: Mapped[str] = mapped_column(sa.String(200))
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+    status_from: Mapped[str | None] = mapped_column(sa.String(10))
+    status_to: Mapped[str | None] = mapped_column(sa.String(10))
+    public: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    action: Mapped[Action] = relationship(back_populates="updates")

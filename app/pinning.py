@@ -251,8 +251,12 @@ def put_diagnostic(code: str):
 def _save_diagnostic(group: WorkshopGroup, clean: dict) -> None:
     for name in DIAGNOSTIC_FIELDS:
         setattr(group, name, clean[name])
+    # Keep the proposals whose text is unchanged: the follow-up may have themed them or
+    # linked them to actions.
+    kept = {p.text: p for p in group.proposals}
     group.proposals = [
-        Proposal(territory_id=group.territory_id, workshop_id=group.workshop_id, text=text)
+        kept.pop(text, None)
+        or Proposal(territory_id=group.territory_id, workshop_id=group.workshop_id, text=text)
         for text in clean["proposals"]
     ]
     db.session.commit()

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app import openapi, territories
@@ -74,11 +84,96 @@ def quartier(slug: str, code: str):
     features = territories.quartier_features(territory, code)
     if not features:
         abort(404, description=_("Quartier inconnu : %(code)s", code=code))
+    from app.pinning import TIME_LABELS
+
     feature = features[0]
-    parts = _map_parts(territory, features, _feature_bounds(feature["geometry"]))
+    said = what_was_said(territory, code)
+    actions = public_actions(territory, code)
+    from app.followup_map import public_quartier_map  # folium: loaded with the first map
+
+    parts = public_quartier_map(territory, feature, said["hexagons"], actions)
     return render_template(
-        "public/quartier.html", territory=territory, quartier=feature["properties"], fmap=parts
+        "public/quartier.html",
+        territory=territory,
+        quartier=feature["properties"],
+        fmap=parts,
+        said=said,
+        actions=actions,
+        time_labels={k: v[str(get_locale()) == "en"] for k, v in TIME_LABELS.items()},
     )
+
+
+def what_was_said(territory: Territory, code: str) -> dict:
+    """ "Vous nous avez dit…": the quartier's pins aggregated, every count under k hidden
+    (DESIGN §6): hexagons of the public layer, top concerns by category and by time of
+    day. No point, no comment."""
+    from shapely.geometry import shape
+
+    from app import layers
+    from app.models import TIMES_OF_DAY, Category, Pin
+
+    k = current_app.config["SUPPRESSION_K"]
+    quartier = db.session.scalar(
+        sa.select(Quartier).where(Quartier.territory_id == territory.id, Quartier.code == code)
+    )
+    outline = shape(territories.quartier_features(territory, code)[0]["geometry"])
+    public = layers.hexagon_layer(territory, layers.parse_filters(territory, {})).features
+    hexagons = [f for f in public if shape(f["geometry"]).intersects(outline)]
+    in_quartier = [Pin.territory_id == territory.id, Pin.quartier_id == quartier.id]
+    feelings = dict(
+        db.session.execute(
+            sa.select(Pin.feeling, sa.func.count()).where(*in_quartier).group_by(Pin.feeling)
+        ).all()
+    )
+    categories = db.session.execute(
+        sa.select(Category.label_fr, Category.label_en, Pin.feeling, sa.func.count().label("n"))
+        .join(Category, Category.id == Pin.category_id)
+        .where(*in_quartier)
+        .group_by(Category.id, Pin.feeling)
+        .having(sa.func.count() >= k)
+        .order_by(sa.func.count().desc())
+    ).all()
+    english = str(get_locale()) == "en"
+    times = dict(
+        db.session.execute(
+            sa.select(Pin.time_of_day, sa.func.count())
+            .where(*in_quartier, Pin.feeling == "unsafe")
+            .group_by(Pin.time_of_day)
+            .having(sa.func.count() >= k)
+        ).all()
+    )
+    return {
+        "k": k,
+        "hexagons": hexagons,
+        "unsafe": feelings.get("unsafe", 0) if feelings.get("unsafe", 0) >= k else None,
+        "safe": feelings.get("safe", 0) if feelings.get("safe", 0) >= k else None,
+        "concerns": [
+            (en if english else fr, n) for fr, en, feeling, n in categories if feeling == "unsafe"
+        ][:5],
+        "strengths": [
+            (en if english else fr, n) for fr, en, feeling, n in categories if feeling == "safe"
+        ][:5],
+        "times": [(t, times[t]) for t in TIMES_OF_DAY if t in times],
+    }
+
+
+def public_actions(territory: Territory, code: str):
+    """ "Nous avons fait…": public actions whose zone touches the quartier."""
+    from app.models import Action
+
+    return db.session.scalars(
+        sa.select(Action)
+        .join(
+            Quartier,
+            sa.and_(
+                Quartier.territory_id == territory.id,
+                Quartier.code == code,
+                sa.func.ST_Intersects(Quartier.geom, Action.zone),
+            ),
+        )
+        .where(Action.territory_id == territory.id, Action.public.is_(True))
+        .order_by(Action.updated_at.desc())
+    ).all()
 
 
 def _feature_bounds(geometry: dict) -> list[list[float]]:

@@ -11,3 +11,7 @@ cp node_modules/jquery/dist/jquery.min.js node_modules/jquery/LICENSE.txt static
 mkdir -p static/vendor/html-to-image
 cp node_modules/html-to-image/dist/html-to-image.js node_modules/html-to-image/LICENSE \
    static/vendor/html-to-image/
+mkdir -p static/vendor/leaflet-draw
+cp -r node_modules/leaflet-draw/dist/leaflet.draw.js node_modules/leaflet-draw/dist/leaflet.draw.css \
+      node_modules/leaflet-draw/dist/images node_modules/leaflet-draw/package.json \
+      static/vendor/leaflet-draw/

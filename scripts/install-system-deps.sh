@@ -28,10 +28,16 @@ elif ! has_postgis "$major"; then
 fi
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+# WeasyPrint (the workshop synthesis PDF) draws text with Pango and needs a font.
+ldconfig -p | grep -q 'libpango-1.0.so.0' || missing+=(libpango-1.0-0)
+ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpangoft2-1.0-0)
+[ -n "$(fc-list 2>/dev/null | head -n 1)" ] || missing+=(fonts-dejavu-core fontconfig)
 if [ "$want_test" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   # GDAL's own clients read the exports and the OGC API in the tests and the benchmark.
   command -v ogrinfo >/dev/null && command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
+  # pdftoppm renders the synthesis PDF in the tests.
+  command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

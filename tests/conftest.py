@@ -38,7 +38,7 @@ def _fresh_local_database() -> str:
 
 
 # Reference data that migrations seed; restored before every test.
-SEEDED_TABLES = ("category",)
+SEEDED_TABLES = ("category", "theme")
 _seeded: dict[str, list[dict]] = {}
 
 

@@ -52,11 +52,11 @@ def upgrade():
         UPDATE pin SET quartier_id = pin_quartier(territory_id, geom);
         """
     )
-    op.create_index("ix_pin_quartier", "pin", ["quartier_id"])
+    op.create_index("ix_pin_quartier_id", "pin", ["quartier_id"])
 
 
 def downgrade():
-    op.drop_index("ix_pin_quartier", table_name="pin")
+    op.drop_index("ix_pin_quartier_id", table_name="pin")
     op.execute("DROP TRIGGER pin_set_quartier ON pin")
     op.execute("DROP FUNCTION pin_set_quartier()")
     op.execute("DROP FUNCTION pin_quartier(integer, geometry)")
