@@ -120,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
         openapi,
         pinning,
         public,
+        reports,
         workshops,
     )
 
@@ -134,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
         exports.bp,
         ogc.bp,
         followup.bp,
+        reports.bp,
         openapi.bp,
     )
     for blueprint in blueprints:

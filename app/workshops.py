@@ -361,5 +361,17 @@ def moderate(slug: str, workshop_id: int, pin_id: str):
 @bp.get("/<int:workshop_id>/diagnostics")
 def diagnostics(slug: str, workshop_id: int):
     """Every group's answers to the four questions, and their proposals, side by side."""
+    from app.models import Theme
+
     territory, workshop = _workshop(slug, workshop_id, READERS)
-    return render_template("workshops/diagnostics.html", territory=territory, workshop=workshop)
+    themes = db.session.scalars(
+        sa.select(Theme).where(Theme.active.is_(True)).order_by(Theme.position)
+    ).all()
+    can_write = current_user.role == "admin" or current_user.role in WRITERS
+    return render_template(
+        "workshops/diagnostics.html",
+        territory=territory,
+        workshop=workshop,
+        themes=themes,
+        can_write=can_write,
+    )
