@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Regexp
 from app import audit, auth, layers
 from app.exports import spreadsheet_safe
 from app.extensions import db
-from app.models import ROLES, ApiToken, AuditEvent, Category, Territory, User, utcnow
+from app.models import ROLES, ApiToken, AuditEvent, Category, Territory, Theme, User, utcnow
 from app.pins import forget_categories
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -322,3 +322,59 @@ def category(category_id: int):
         return redirect(url_for("admin.categories"))
     status = 422 if form.is_submitted() else 200
     return render_template("admin/category.html", category=category, form=form), status
+
+
+# -- themes of the action plan ------------------------------------------------------------
+
+
+class ThemeForm(FlaskForm):
+    code = StringField(
+        _l("Code (anglais, sans espace)"),
+        validators=[DataRequired(), Length(max=50), Regexp(r"^[a-z][a-z0-9_]*$")],
+    )
+    label_fr = StringField(_l("Libellé français"), validators=[DataRequired(), Length(max=120)])
+    label_en = StringField(_l("Libellé anglais"), validators=[DataRequired(), Length(max=120)])
+    position = IntegerField(_l("Ordre"), default=0, validators=[NumberRange(min=0, max=1000)])
+    active = BooleanField(_l("Proposé"), default=True)
+
+
+@bp.route("/themes", methods=["GET", "POST"])
+def themes():
+    """The themes proposals and actions are classed under; POST adds one."""
+    form = ThemeForm()
+    status = 200
+    if form.validate_on_submit():
+        if db.session.scalar(sa.select(Theme.id).where(Theme.code == form.code.data)):
+            form.code.errors.append(_("Ce code existe déjà."))
+            status = 422
+        else:
+            theme = Theme(code=form.code.data)
+            _apply_theme(form, theme)
+            db.session.add(theme)
+            db.session.commit()
+            return redirect(url_for("admin.themes"))
+    elif form.is_submitted():
+        status = 422
+    listing = db.session.scalars(sa.select(Theme).order_by(Theme.position, Theme.id))
+    return render_template("admin/themes.html", themes=listing.all(), form=form), status
+
+
+def _apply_theme(form: ThemeForm, theme: Theme) -> None:
+    theme.label_fr = form.label_fr.data.strip()
+    theme.label_en = form.label_en.data.strip()
+    theme.position = form.position.data or 0
+    theme.active = form.active.data
+
+
+@bp.route("/themes/<int:theme_id>", methods=["GET", "POST"])
+def theme(theme_id: int):
+    """Rename, reorder or withdraw a theme (its code stays)."""
+    theme = db.session.get(Theme, theme_id) or abort(404)
+    form = ThemeForm(obj=theme)
+    form.code.data = theme.code
+    if form.validate_on_submit():
+        _apply_theme(form, theme)
+        db.session.commit()
+        return redirect(url_for("admin.themes"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("admin/theme.html", theme=theme, form=form), status

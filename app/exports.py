@@ -374,10 +374,10 @@ def _attachment(territory, ext: str, layer: str = "pins") -> dict:
 
 # -- aggregated layers and quartiers ---------------------------------------------------------
 
-AGGREGATES = ("hexagons", "hotspots", "quartiers")
+AGGREGATES = ("hexagons", "hotspots", "quartiers", "actions")
 
 
-@bp.get("/<any(hexagons, hotspots, quartiers):layer>.<any(geojson, csv, gpkg):fmt>")
+@bp.get("/<any(hexagons, hotspots, quartiers, actions):layer>.<any(geojson, csv, gpkg):fmt>")
 @openapi.operation(
     tag="exports",
     params=(*layers.FILTER_PARAMS, CRS_PARAM),
@@ -390,8 +390,10 @@ AGGREGATES = ("hexagons", "hotspots", "quartiers")
     },
 )
 def aggregate(slug: str, layer: str, fmt: str):
-    """Hexagons, hot spots or quartiers as GeoJSON, CSV or GeoPackage, with the layer
-    filters: k-suppressed for everyone, ``full=1`` for the territory's staff."""
+    """Hexagons, hot spots, quartiers or actions as GeoJSON, CSV or GeoPackage.
+
+    Layers take the layer filters, k-suppressed for everyone, ``full=1`` for the
+    territory's staff; actions: the public ones for everyone, all for the staff."""
     territory = layers.territory_or_404(slug)
     srid = _wanted_srid(territory) if fmt == "gpkg" else 4326
     features, filters = _aggregate_features(territory, layer)
@@ -431,10 +433,11 @@ def aggregate(slug: str, layer: str, fmt: str):
 
 
 def _aggregate_features(territory, layer: str):
+    if layer == "actions":
+        _no_filters()
+        return _action_features(territory), None
     if layer == "quartiers":
-        unknown = [name for name in request.args if name != "crs"]
-        if unknown:
-            raise ValidationError(dict.fromkeys(unknown, _("Les quartiers ne se filtrent pas.")))
+        _no_filters()
         return territories.quartier_features(territory), None
     filters = _filters(territory)
     make = layers.hotspot_layer if layer == "hotspots" else layers.hexagon_layer
@@ -445,6 +448,54 @@ def _aggregate_features(territory, layer: str):
         if "top_categories" in props:  # one text column in a GIS or a spreadsheet
             props["top_categories"] = layers.top_categories_text(props["top_categories"])
     return features, filters
+
+
+def _no_filters() -> None:
+    unknown = [name for name in request.args if name != "crs"]
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, _("Cette couche ne se filtre pas.")))
+
+
+def _action_features(territory) -> list[dict]:
+    """The action plan: public actions for everyone, every action for the staff."""
+    from geoalchemy2.shape import to_shape
+
+    from app.followup import STATUS_LABELS, action_quartiers, is_overdue, partner_names
+    from app.models import Action
+
+    query = sa.select(Action).where(Action.territory_id == territory.id).order_by(Action.id)
+    if not layers.staff(territory):
+        query = query.where(Action.public.is_(True))
+    features = []
+    for action in db.session.scalars(query):
+        zone = to_shape(action.zone) if action.zone is not None else None
+        features.append(
+            {
+                "type": "Feature",
+                "id": action.id,
+                "geometry": shapely_mapping(zone) if zone is not None else None,
+                "properties": {
+                    "id": action.id,
+                    "title": action.title,
+                    "theme": action.theme.label_fr if action.theme else None,
+                    "partners": partner_names(action.partners),
+                    "status": action.status,
+                    "status_label": str(STATUS_LABELS[action.status]),
+                    "due_on": action.due_on.isoformat() if action.due_on else None,
+                    "overdue": is_overdue(action),
+                    "public": action.public,
+                    "quartiers": ", ".join(action_quartiers(action)),
+                    "updated_at": action.updated_at.astimezone(UTC).isoformat(timespec="seconds"),
+                },
+            }
+        )
+    return features
+
+
+def shapely_mapping(shape) -> dict:
+    import shapely
+
+    return shapely.geometry.mapping(shapely.set_precision(shape, 1e-7))
 
 
 def _feature_frame(features: list[dict]):
@@ -462,6 +513,11 @@ def _feature_csv(features: list[dict]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(["lon", "lat", "wkt", *columns])
     for feature in features:
+        if feature["geometry"] is None:
+            writer.writerow(
+                ["", "", "", *[spreadsheet_safe(feature["properties"].get(c)) for c in columns]]
+            )
+            continue
         shape = shapely.geometry.shape(feature["geometry"])
         inside = shape.representative_point()
         writer.writerow(

@@ -21,6 +21,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape, to_shape
 
 from app import audit, auth, layers
@@ -73,6 +74,7 @@ PARTNER_LABELS = {
 TITLE_MAX = 200
 TEXT_MAX = 5000
 HOTSPOT_SIZE = 150.0
+ZONE_TYPE = Geometry("MULTIPOLYGON", srid=4326)
 
 
 @bp.app_context_processor
@@ -268,11 +270,16 @@ def action_quartiers(action: Action) -> list[str]:
             sa.select(Quartier.name)
             .where(
                 Quartier.territory_id == action.territory_id,
-                sa.func.ST_Intersects(Quartier.geom, action.zone),
+                sa.func.ST_Intersects(Quartier.geom, zone_of(action)),
             )
             .order_by(Quartier.name)
         )
     )
+
+
+def zone_of(action: Action):
+    """The stored zone as SQL (a bound geometry value would need its type spelt out)."""
+    return sa.select(Action.zone).where(Action.id == action.id).scalar_subquery()
 
 
 def _action(territory: Territory, action_id: int) -> Action:
@@ -564,10 +571,9 @@ def _zone(territory: Territory, values, errors: dict):
         return kind, _drawn_zone(territory, values.get("zone_geojson", ""), errors)
     if kind == "quartiers":
         codes = _list(values, "zone_quartiers")
+        union = sa.func.ST_Multi(sa.func.ST_Union(Quartier.geom), type_=ZONE_TYPE)
         found = db.session.scalar(
-            sa.select(sa.func.ST_Multi(sa.func.ST_Union(Quartier.geom))).where(
-                Quartier.territory_id == territory.id, Quartier.code.in_(codes)
-            )
+            sa.select(union).where(Quartier.territory_id == territory.id, Quartier.code.in_(codes))
         )
         count = db.session.scalar(
             sa.select(sa.func.count()).where(
@@ -698,9 +704,9 @@ def before_after(action: Action) -> dict | None:
         return None
     started, ended = action_dates(action)
     area_km2 = db.session.scalar(
-        sa.select(sa.func.ST_Area(sa.cast(action.zone, _geography())) / 1e6)
+        sa.select(sa.func.ST_Area(sa.cast(zone_of(action), _geography())) / 1e6)
     )
-    inside = sa.func.ST_Intersects(Pin.geom, action.zone)
+    inside = sa.func.ST_Intersects(Pin.geom, zone_of(action))
     rows = db.session.execute(
         sa.select(
             Workshop.id,

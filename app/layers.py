@@ -75,7 +75,7 @@ def territory_or_404(slug: str) -> Territory:
     return territory
 
 
-def _staff(territory: Territory) -> bool:
+def staff(territory: Territory) -> bool:
     return (
         current_user.is_authenticated
         and current_user.role in ("admin", "coordinator", "police", "planner")
@@ -109,7 +109,7 @@ def parse_filters(territory: Territory, args, compare: bool = False) -> Filters:
     }
     if errors:
         raise ValidationError(errors, _("Filtres invalides."))
-    if values["full"] and not _staff(territory):
+    if values["full"] and not staff(territory):
         abort(403, description=_("Les couches non masquées sont réservées aux équipes."))
     return Filters(**values)
 
