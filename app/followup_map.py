@@ -112,6 +112,20 @@ class DrawZone(MacroElement):
       (layer.getLayers ? layer.getLayers() : [layer]).forEach(function (l) { drawn.addLayer(l); });
     });
   }
+  var text = {{ this.labels_js }}, local = L.drawLocal;
+  local.draw.toolbar.buttons.polygon = text.polygon;
+  local.draw.toolbar.buttons.rectangle = text.rectangle;
+  local.draw.toolbar.actions = {title: text.cancel, text: text.cancel};
+  local.draw.toolbar.finish = {title: text.finish, text: text.finish};
+  local.draw.toolbar.undo = {title: text.undo, text: text.undo};
+  local.draw.handlers.polygon.tooltip = {start: text.start, cont: text.cont, end: text.end};
+  local.draw.handlers.rectangle.tooltip = {start: text.drag};
+  local.draw.handlers.simpleshape.tooltip = {end: text.release};
+  local.edit.toolbar.buttons = {edit: text.edit, editDisabled: text.nothing,
+    remove: text.remove, removeDisabled: text.nothing};
+  local.edit.toolbar.actions = {save: {title: text.save, text: text.save},
+    cancel: {title: text.cancel, text: text.cancel},
+    clearAll: {title: text.clear, text: text.clear}};
   map.addControl(new L.Control.Draw({
     draw: {polygon: {showArea: false, allowIntersection: false}, rectangle: {showArea: false},
            polyline: false, circle: false, marker: false, circlemarker: false},
@@ -138,6 +152,25 @@ class DrawZone(MacroElement):
         self.css = url_for("static", filename="vendor/leaflet-draw/leaflet.draw.css")
         self.js = url_for("static", filename="vendor/leaflet-draw/leaflet.draw.js")
         self.initial_js = maps._js(initial)
+        self.labels_js = maps._js(
+            {
+                "polygon": _("Dessiner un polygone"),
+                "rectangle": _("Dessiner un rectangle"),
+                "cancel": _("Annuler"),
+                "finish": _("Terminer"),
+                "undo": _("Effacer le dernier point"),
+                "start": _("Cliquez pour placer le premier sommet."),
+                "cont": _("Cliquez pour continuer le polygone."),
+                "end": _("Cliquez le premier sommet pour fermer."),
+                "drag": _("Cliquez-glissez pour dessiner un rectangle."),
+                "release": _("Relâchez pour terminer."),
+                "edit": _("Modifier la zone"),
+                "remove": _("Effacer la zone"),
+                "nothing": _("Aucune zone"),
+                "save": _("Enregistrer"),
+                "clear": _("Tout effacer"),
+            }
+        )
 
 
 def draw_map(territory: Territory, action: Action | None) -> dict:

@@ -151,7 +151,7 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     # Aggregated exports: k-suppressed for all, like the layers (full=1 tested apart).
     (
         "GET",
-        "/api/v1/territories/<slug>/<any(hexagons, hotspots, quartiers):layer>"
+        "/api/v1/territories/<slug>/<any(hexagons, hotspots, quartiers, actions):layer>"
         ".<any(geojson, csv, gpkg):fmt>",
     ): (
         "/api/v1/territories/rennes/hexagons.csv",
@@ -234,6 +234,53 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/t/rennes/ateliers/{workshop_id}/diagnostics",
         territory_readers(200),
     ),
+    ("GET", "/t/<slug>/ateliers/<int:workshop_id>/synthese"): (
+        "/t/rennes/ateliers/{workshop_id}/synthese",
+        territory_readers(200),
+    ),
+    ("GET", "/t/<slug>/ateliers/<int:workshop_id>/synthese.pdf"): (
+        "/t/rennes/ateliers/{workshop_id}/synthese.pdf",
+        territory_readers(200),
+    ),
+    # Follow-up: police and planners read, coordinators write (DESIGN §6).
+    ("GET", "/t/<slug>/suivi/"): ("/t/rennes/suivi/", territory_readers(200)),
+    ("GET", "/t/<slug>/suivi/actions.csv"): (
+        "/t/rennes/suivi/actions.csv",
+        territory_readers(200),
+    ),
+    ("GET", "/t/<slug>/suivi/actions/nouvelle"): (
+        "/t/rennes/suivi/actions/nouvelle",
+        territory_writers(200),
+    ),
+    ("POST", "/t/<slug>/suivi/actions/nouvelle"): (
+        "/t/rennes/suivi/actions/nouvelle",
+        territory_writers(422),
+    ),
+    ("GET", "/t/<slug>/suivi/actions/<int:action_id>"): (
+        "/t/rennes/suivi/actions/{action_id}",
+        territory_readers(200),
+    ),
+    ("GET", "/t/<slug>/suivi/actions/<int:action_id>/modifier"): (
+        "/t/rennes/suivi/actions/{action_id}/modifier",
+        territory_writers(200),
+    ),
+    ("POST", "/t/<slug>/suivi/actions/<int:action_id>/modifier"): (
+        "/t/rennes/suivi/actions/{action_id}/modifier",
+        territory_writers(422),
+    ),
+    ("POST", "/t/<slug>/suivi/actions/<int:action_id>/suivi"): (
+        "/t/rennes/suivi/actions/{action_id}/suivi",
+        territory_writers(422),
+    ),
+    ("POST", "/t/<slug>/suivi/propositions/<int:proposal_id>"): (
+        "/t/rennes/suivi/propositions/{proposal_id}",
+        territory_writers(302),
+    ),
+    ("GET", "/admin/themes"): ("/admin/themes", admin_only(200)),
+    ("POST", "/admin/themes"): ("/admin/themes", admin_only(422)),
+    ("GET", "/admin/themes/<int:theme_id>"): ("/admin/themes/1", admin_only(200)),
+    # Fields absent from the form keep their values (WTForms with obj=): a valid edit.
+    ("POST", "/admin/themes/<int:theme_id>"): ("/admin/themes/1", admin_only(302)),
 }
 
 
@@ -274,7 +321,21 @@ def visitors(app, rennes, paris, runner, make_user, make_workshop):
     pins = [pin_body(comment="Commentaire"), pin_body()]
     for pin in pins:
         assert clients["resident"].post(f"/api/v1/groups/{code}/pins", json=pin).status_code == 201
+    clients["resident"].put(
+        f"/api/v1/groups/{code}/diagnostic", json={"troubles": "", "proposals": ["Éclairer"]}
+    )
+    from app.models import Action, Proposal
+
+    with app.app_context():
+        proposal_id = db.session.scalar(db.select(Proposal.id))
+        action = Action(territory_id=1, title="Éclairer", status="proposed", partners=[])
+        action.description, action.public = "", False
+        db.session.add(action)
+        db.session.commit()
+        action_id = action.id
     ids = {
+        "action_id": action_id,
+        "proposal_id": proposal_id,
         "police_id": users["police"].id,
         "planner_id": users["planner"].id,
         "token_id": token_id,

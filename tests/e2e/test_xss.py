@@ -45,6 +45,13 @@ XSS_PAGES = [
     ("anonymous", "/ogc/collections?f=html"),
     ("anonymous", "/ogc/collections/xss-quartiers/items?f=html"),
     ("admin", "/ogc/collections/rennes-points/items?f=html"),
+    ("admin", "/t/rennes/suivi/"),
+    ("admin", "/t/rennes/suivi/actions/{action_id}"),
+    ("admin", "/t/rennes/suivi/actions/{action_id}/modifier"),
+    ("admin", "/t/rennes/suivi/actions/nouvelle"),
+    ("anonymous", "/t/rennes/q/Q.11"),
+    ("admin", "/t/rennes/ateliers/{workshop_id}/synthese"),
+    ("admin", "/admin/themes"),
 ]
 
 WATCH = """
@@ -96,7 +103,49 @@ def poisoned(app, runner, tmp_path, make_user, make_workshop):
         )
     diagnostic = dict.fromkeys(("troubles", "causes", "solutions", "residents_role"), PAYLOADS[5])
     client.put(f"/api/v1/groups/{code}/diagnostic", json={**diagnostic, "proposals": PAYLOADS})
-    return {"admin": admin, "victim_id": victim.id, "code": code, "workshop_id": workshop["id"]}
+    action_id = _poison_action(app, workshop["id"])
+    return {
+        "admin": admin,
+        "victim_id": victim.id,
+        "code": code,
+        "workshop_id": workshop["id"],
+        "action_id": action_id,
+    }
+
+
+def _poison_action(app, workshop_id: int) -> int:
+    """A public action on Le Blosne with payloads in its texts, timeline and theme."""
+    from app.extensions import db
+    from app.models import Action, ActionUpdate, Proposal, Quartier, Theme, Workshop
+
+    with app.app_context():
+        workshop = db.session.get(Workshop, workshop_id)
+        zone = db.session.scalar(db.select(Quartier.geom).where(Quartier.code == "Q.11"))
+        theme = db.session.scalar(db.select(Theme).where(Theme.code == "aller_vers"))
+        theme.label_fr = PAYLOADS[3]
+        proposals = db.session.scalars(db.select(Proposal)).all()
+        for proposal in proposals:
+            proposal.theme = theme
+        action = Action(
+            territory_id=workshop.territory_id,
+            title=PAYLOADS[0],
+            description=PAYLOADS[1],
+            theme=theme,
+            partners=["mediation"],
+            status="engaged",
+            zone=zone,
+            zone_kind="quartiers",
+            public=True,
+            proposals=proposals,
+            workshops=[workshop],
+        )
+        action.updates = [
+            ActionUpdate(author_name=PAYLOADS[4], text=payload, status_to="engaged")
+            for payload in PAYLOADS
+        ]
+        db.session.add(action)
+        db.session.commit()
+        return action.id
 
 
 def _poison_category(app) -> None:
