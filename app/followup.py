@@ -126,7 +126,7 @@ def action_query(territory: Territory, filters: BoardFilters | None = None):
     query = sa.select(Action).where(Action.territory_id == territory.id)
     if filters:
         if filters.partner:
-            query = query.where(Action.partners.any(filters.partner))
+            query = query.where(sa.literal(filters.partner) == sa.any_(Action.partners))
         if filters.status:
             query = query.where(Action.status == filters.status)
         if filters.quartier:
