@@ -57,7 +57,9 @@ def test_action_from_proposal_to_the_public_page(
         expect(page.locator("ol.timeline")).to_contain_text(text)
     expect(page.locator("[data-field=status]")).to_have_text("réalisée")
 
-    visitor = page.context.browser.new_context(locale="fr-FR")
+    visitor = page.context.browser.new_context(  # a resident's phone
+        locale="fr-FR", viewport={"width": 360, "height": 740}
+    )
     public = visitor.new_page()
     public.goto(f"{live_server}/t/rennes/q/Q.11")
     done = public.locator("section.done")
@@ -65,6 +67,7 @@ def test_action_from_proposal_to_the_public_page(
     expect(done).to_contain_text("réalisée")
     expect(done).to_contain_text("Devis signé avec la métropole")
     expect(done).to_contain_text("Deux candélabres posés")
+    assert public.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
     html = public.content()
     assert "Commentaire privé" not in html and coordinator.name not in html
     assert f"[{BLOSNE[0]}, {BLOSNE[1]}]" not in html
