@@ -281,23 +281,41 @@ class CategoryForm(FlaskForm):
 @bp.route("/categories", methods=["GET", "POST"])
 def categories():
     """List the categories; POST adds one (its code can never change afterwards)."""
-    form = CategoryForm()
+    return _reference_list(
+        Category, CategoryForm(), _apply_category, "categories", forget_categories
+    )
+
+
+def _reference_list(model, form, apply, name: str, changed=lambda: None):
+    """List reference rows (categories, themes) by position; POST adds one with a new code."""
     status = 200
     if form.validate_on_submit():
-        if db.session.scalar(sa.select(Category.id).where(Category.code == form.code.data)):
+        if db.session.scalar(sa.select(model.id).where(model.code == form.code.data)):
             form.code.errors.append(_("Ce code existe déjà."))
             status = 422
         else:
-            category = Category(code=form.code.data)
-            _apply_category(form, category)
-            db.session.add(category)
+            row = model(code=form.code.data)
+            apply(form, row)
+            db.session.add(row)
             db.session.commit()
-            forget_categories()
-            return redirect(url_for("admin.categories"))
+            changed()
+            return redirect(url_for(f"admin.{name}"))
     elif form.is_submitted():
         status = 422
-    listing = db.session.scalars(sa.select(Category).order_by(Category.position, Category.id))
-    return render_template("admin/categories.html", categories=listing.all(), form=form), status
+    listing = db.session.scalars(sa.select(model).order_by(model.position, model.id)).all()
+    return render_template(f"admin/{name}.html", **{name: listing}, form=form), status
+
+
+def _reference_edit(row, form, apply, name: str, listing: str, changed=lambda: None):
+    """Edit one reference row; its code stays (pins, proposals and exports refer to it)."""
+    form.code.data = row.code
+    if form.validate_on_submit():
+        apply(form, row)
+        db.session.commit()
+        changed()
+        return redirect(url_for(f"admin.{listing}"))
+    status = 422 if form.is_submitted() else 200
+    return render_template(f"admin/{name}.html", **{name: row}, form=form), status
 
 
 def _apply_category(form: CategoryForm, category: Category) -> None:
@@ -314,14 +332,9 @@ def category(category_id: int):
     """Edit a category's labels, feelings, colour, order and whether residents see it."""
     category = db.session.get(Category, category_id) or abort(404)
     form = CategoryForm(obj=category)
-    form.code.data = category.code  # codes are stable: pins and exports refer to them
-    if form.validate_on_submit():
-        _apply_category(form, category)
-        db.session.commit()
-        forget_categories()
-        return redirect(url_for("admin.categories"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/category.html", category=category, form=form), status
+    return _reference_edit(
+        category, form, _apply_category, "category", "categories", forget_categories
+    )
 
 
 # -- themes of the action plan ------------------------------------------------------------
@@ -341,22 +354,7 @@ class ThemeForm(FlaskForm):
 @bp.route("/themes", methods=["GET", "POST"])
 def themes():
     """The themes proposals and actions are classed under; POST adds one."""
-    form = ThemeForm()
-    status = 200
-    if form.validate_on_submit():
-        if db.session.scalar(sa.select(Theme.id).where(Theme.code == form.code.data)):
-            form.code.errors.append(_("Ce code existe déjà."))
-            status = 422
-        else:
-            theme = Theme(code=form.code.data)
-            _apply_theme(form, theme)
-            db.session.add(theme)
-            db.session.commit()
-            return redirect(url_for("admin.themes"))
-    elif form.is_submitted():
-        status = 422
-    listing = db.session.scalars(sa.select(Theme).order_by(Theme.position, Theme.id))
-    return render_template("admin/themes.html", themes=listing.all(), form=form), status
+    return _reference_list(Theme, ThemeForm(), _apply_theme, "themes")
 
 
 def _apply_theme(form: ThemeForm, theme: Theme) -> None:
@@ -370,11 +368,4 @@ def _apply_theme(form: ThemeForm, theme: Theme) -> None:
 def theme(theme_id: int):
     """Rename, reorder or withdraw a theme (its code stays)."""
     theme = db.session.get(Theme, theme_id) or abort(404)
-    form = ThemeForm(obj=theme)
-    form.code.data = theme.code
-    if form.validate_on_submit():
-        _apply_theme(form, theme)
-        db.session.commit()
-        return redirect(url_for("admin.themes"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("admin/theme.html", theme=theme, form=form), status
+    return _reference_edit(theme, ThemeForm(obj=theme), _apply_theme, "theme", "themes")

@@ -294,8 +294,11 @@ def _action(territory: Territory, action_id: int) -> Action:
 def show(slug: str, action_id: int):
     """One action: what, who, where, its timeline and perception before and after."""
     territory = auth.territory_for(slug, *READERS)
-    action = _action(territory, action_id)
-    from app.followup_map import zone_map
+    return _show_page(territory, _action(territory, action_id))
+
+
+def _show_page(territory: Territory, action: Action, **update_form):
+    from app.followup_map import zone_map  # folium: loaded with the first map
 
     return render_template(
         "followup/show.html",
@@ -306,6 +309,7 @@ def show(slug: str, action_id: int):
         before_after=before_after(action),
         is_overdue=is_overdue(action),
         can_write=_can_write(territory),
+        **update_form,
     )
 
 
@@ -428,20 +432,7 @@ def add_update(slug: str, action_id: int):
     if not text and status == action.status:
         errors["text"] = _("Écrivez ce qui a été fait, ou changez le statut.")
     if errors:
-        from app.followup_map import zone_map
-
-        return render_template(
-            "followup/show.html",
-            territory=territory,
-            action=action,
-            quartiers=action_quartiers(action),
-            fmap=zone_map(territory, [action]),
-            before_after=before_after(action),
-            is_overdue=is_overdue(action),
-            can_write=True,
-            update_errors=errors,
-            update_values=request.form,
-        ), 422
+        return _show_page(territory, action, update_errors=errors, update_values=request.form), 422
     public = request.form.get("public") == "1"
     if status != action.status:
         before = action.status

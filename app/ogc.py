@@ -234,16 +234,9 @@ def conformance():
 
 
 def _extent(territory: Territory, kind: Kind) -> dict:
-    box = db.session.execute(
-        sa.select(
-            sa.func.ST_XMin(sa.func.ST_Extent(Quartier.geom)),
-            sa.func.ST_YMin(sa.func.ST_Extent(Quartier.geom)),
-            sa.func.ST_XMax(sa.func.ST_Extent(Quartier.geom)),
-            sa.func.ST_YMax(sa.func.ST_Extent(Quartier.geom)),
-        ).where(Quartier.territory_id == territory.id)
-    ).one()
+    box = territories.territory_bbox(territory)
     extent = {}
-    if box[0] is not None:
+    if box is not None:
         extent["spatial"] = {"bbox": [[round(v, 6) for v in box]], "crs": CRS84}
     if kind.temporal:
         first, last = db.session.execute(

@@ -188,6 +188,17 @@ _GEOMETRY = {
     },
 }
 
+_PIN_REQUIRED = ("id", "feeling", "category", "time_of_day", "lon", "lat")
+_PIN_FIELDS = {
+    "id": {"type": "string", "format": "uuid"},
+    "feeling": {"type": "string", "enum": ["unsafe", "safe"]},
+    "category": {"type": "string"},
+    "time_of_day": {"type": "string"},
+    "comment": _NULLABLE_TEXT,
+    "lon": {"type": "number"},
+    "lat": {"type": "number"},
+}
+
 SCHEMAS: dict[str, dict] = {
     "Error": {
         "type": "object",
@@ -225,40 +236,19 @@ SCHEMAS: dict[str, dict] = {
     },
     "Pin": {
         "type": "object",
-        "required": ["id", "feeling", "category", "time_of_day", "lon", "lat"],
+        "required": list(_PIN_REQUIRED),
         "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "feeling": {"type": "string", "enum": ["unsafe", "safe"]},
-            "category": {"type": "string"},
-            "time_of_day": {"type": "string"},
-            "comment": _NULLABLE_TEXT,
+            **_PIN_FIELDS,
             "comment_status": _NULLABLE_TEXT,
-            "lon": {"type": "number"},
-            "lat": {"type": "number"},
             "created_at": {"type": "string"},
             "updated_at": {"type": "string"},
         },
     },
-    "PinInput": {
-        "type": "object",
-        "required": ["id", "feeling", "category", "time_of_day", "lon", "lat"],
-        "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "feeling": {"type": "string", "enum": ["unsafe", "safe"]},
-            "category": {"type": "string"},
-            "time_of_day": {"type": "string"},
-            "comment": _NULLABLE_TEXT,
-            "lon": {"type": "number"},
-            "lat": {"type": "number"},
-        },
-    },
+    "PinInput": {"type": "object", "required": list(_PIN_REQUIRED), "properties": _PIN_FIELDS},
     "Diagnostic": {
         "type": "object",
         "properties": {
-            "troubles": _NULLABLE_TEXT,
-            "causes": _NULLABLE_TEXT,
-            "solutions": _NULLABLE_TEXT,
-            "residents_role": _NULLABLE_TEXT,
+            **dict.fromkeys(("troubles", "causes", "solutions", "residents_role"), _NULLABLE_TEXT),
             "proposals": {"type": "array", "items": {"type": "string"}},
         },
     },

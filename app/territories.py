@@ -136,6 +136,14 @@ def _geography():
 
 def territory_bounds(territory: Territory) -> list[list[float]] | None:
     """``[[south, west], [north, east]]`` of the territory's quartiers, for Leaflet."""
+    box = territory_bbox(territory)
+    if box is None:
+        return None
+    return [[box[1], box[0]], [box[3], box[2]]]
+
+
+def territory_bbox(territory: Territory) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the territory's quartiers, in degrees."""
     box = db.session.execute(
         sa.select(
             sa.func.ST_XMin(sa.func.ST_Extent(Quartier.geom)),
@@ -144,9 +152,7 @@ def territory_bounds(territory: Territory) -> list[list[float]] | None:
             sa.func.ST_YMax(sa.func.ST_Extent(Quartier.geom)),
         ).where(Quartier.territory_id == territory.id)
     ).one()
-    if box[0] is None:
-        return None
-    return [[box[1], box[0]], [box[3], box[2]]]
+    return None if box[0] is None else tuple(box)
 
 
 def streets_geojson(territory: Territory, quartier_ids: list[int] | None = None) -> dict:
