@@ -40,3 +40,14 @@ def page(browser):
     page.on("request", lambda request: page.requests.append(request.url))
     yield page
     context.close()
+
+
+def sign_in(page, base: str, email: str) -> None:
+    """Sign in through the login form, as a person would, and wait for the home page."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/connexion")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
 
 LAYERS = ("Densité", "Hexagones", "Points chauds (Gi*)", "Ressenti net")
 
@@ -12,10 +12,7 @@ LAYERS = ("Densité", "Hexagones", "Points chauds (Gi*)", "Ressenti net")
 def test_dashboard_layers_legends_and_filter(app, runner, rennes, live_server, page, make_user):
     assert "demo workshop created" in runner.invoke(args=["demo", "load"]).output
     police = make_user("police", "rennes")
-    page.goto(f"{live_server}/connexion")
-    page.fill("input[name=email]", police.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
+    sign_in(page, live_server, police.email)
     page.goto(f"{live_server}/t/rennes/tableau-de-bord/")
     control = page.locator(".leaflet-control-layers-overlays")
     for name in LAYERS:

@@ -4,7 +4,8 @@ with its updates and no raw data."""
 
 from playwright.sync_api import expect
 
-from tests.conftest import BLOSNE, PASSWORD, pin_body
+from tests.conftest import BLOSNE, pin_body
+from tests.e2e.conftest import sign_in
 
 
 def test_action_from_proposal_to_the_public_page(
@@ -20,10 +21,7 @@ def test_action_from_proposal_to_the_public_page(
         json={"troubles": "Passage sombre", "proposals": ["Éclairer le passage Volga"]},
     )
     coordinator = make_user("coordinator", "rennes")
-    page.goto(f"{live_server}/connexion")
-    page.fill("input[name=email]", coordinator.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
+    sign_in(page, live_server, coordinator.email)
 
     page.goto(f"{live_server}/t/rennes/ateliers/{workshop['id']}/diagnostics")
     page.get_by_role("link", name="Créer une action").click()

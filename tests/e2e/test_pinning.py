@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Category, Pin
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
 
 PHONE = {
     "viewport": {"width": 360, "height": 640},
@@ -71,10 +71,7 @@ def test_resident_places_moves_deletes_and_projector_follows(
     coordinator = make_user("coordinator", "rennes")
     projector = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
     screen = projector.new_page()
-    screen.goto(f"{live_server}/connexion")
-    screen.fill("input[name=email]", coordinator.email)
-    screen.fill("input[name=password]", PASSWORD)
-    screen.click("main button[type=submit]")
+    sign_in(screen, live_server, coordinator.email)
     screen.goto(f"{live_server}/t/rennes/ateliers/{workshop['id']}/direct")
     expect(screen.locator("#total")).to_have_text("0")
 

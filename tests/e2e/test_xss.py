@@ -12,7 +12,8 @@ import json
 import pytest
 from shapely.geometry import box
 
-from tests.conftest import PASSWORD, login, pin_body
+from tests.conftest import login, pin_body
+from tests.e2e.conftest import sign_in
 
 PAYLOADS = [
     '<script>alert("xss");window.__xss=1</script>',
@@ -170,14 +171,6 @@ def _poison_workshop(app, workshop_id: int) -> None:
         db.session.commit()
 
 
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/connexion")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 @pytest.mark.parametrize(("who", "path"), XSS_PAGES)
 def test_stored_payloads_stay_text(poisoned, live_server, browser, who, path):
     context = browser.new_context(locale="fr-FR")
@@ -186,7 +179,7 @@ def test_stored_payloads_stay_text(poisoned, live_server, browser, who, path):
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     if who == "admin":
-        _sign_in(page, live_server, poisoned["admin"].email)
+        sign_in(page, live_server, poisoned["admin"].email)
     page.goto(live_server + path.format(**poisoned))
     page.wait_for_load_state("networkidle")
     for shape in page.locator("path.leaflet-interactive").all():
