@@ -52,6 +52,7 @@ FILTER_PARAMS = (
 )
 LAYER_RESPONSES = {200: {openapi.GEOJSON: openapi.ref("FeatureCollection")}}
 SIZE_RANGE = (25.0, 5000.0)
+DEFAULT_SIZE = 150.0  # metres; each pin's hexagon at this size is stored
 BANDWIDTH_RANGE = (20.0, 10000.0)
 
 
@@ -103,7 +104,7 @@ def parse_filters(territory: Territory, args, compare: bool = False) -> Filters:
         "workshop": _workshops(args, territory, errors),
         "start": _date(args, "from", time.min, errors),
         "end": _date(args, "to", time.max, errors),
-        "size": _number(args, "size", SIZE_RANGE, errors, default=150.0),
+        "size": _number(args, "size", SIZE_RANGE, errors, default=DEFAULT_SIZE),
         "bandwidth": _number(args, "bandwidth", BANDWIDTH_RANGE, errors, default=None),
         "full": args.get("full", "0") in ("1", "true"),
     }
@@ -247,7 +248,10 @@ def hexagon_tally(territory: Territory, filters: Filters):
     Returns ``(counts, by_category)``: ``{(q, r): [unsafe, safe]}`` and
     ``{(q, r): {category_id: n}}``.
     """
-    q, r = axial_sql("pin.x_m", "pin.y_m", filters.size)
+    if filters.size == DEFAULT_SIZE:  # stored by the pin's trigger (migration 0007)
+        q, r = "pin.hex_q", "pin.hex_r"
+    else:
+        q, r = axial_sql("pin.x_m", "pin.y_m", filters.size)
     # Enough memory to hash the groups instead of sorting every pin.
     db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     query = (

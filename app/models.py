@@ -331,6 +331,13 @@ class Pin(db.Model):
     y_m: Mapped[float] = mapped_column(
         sa.Float, server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
     )
+    # Its hexagon at the default size (150 m), kept by the same trigger (migration 0007).
+    hex_q: Mapped[int] = mapped_column(
+        sa.BigInteger, server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
+    )
+    hex_r: Mapped[int] = mapped_column(
+        sa.BigInteger, server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
+    )
     # The quartier the pin lies in (or nearest, within 50 m), kept by a trigger (0005).
     quartier_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("quartier.id", ondelete="SET NULL"),

@@ -24,3 +24,30 @@ def test_postgis_and_numpy_put_points_in_the_same_hexagons(app):
     q, r = axial_cells(x, y, 100.0, origin=(350_000.0, 6_790_000.0))
     assert [row.q for row in rows] == q.tolist()
     assert [row.r for row in rows] == r.tolist()
+
+
+def test_each_pins_stored_default_hexagon_is_the_computed_one(app, client, make_workshop):
+    """The trigger's hexagon (migration 0007) equals geo.hexgrid's, and the layer at the
+    default size (stored cells) equals the layer at a size a hair off (computed cells)."""
+    from app import layers
+    from app.models import Pin, Territory
+    from tests.conftest import BLOSNE, pin_body
+
+    code = make_workshop()["codes"][0]
+    rng = np.random.default_rng(5)
+    for dx, dy in rng.normal(0, 0.002, (60, 2)):
+        body = pin_body(lon=BLOSNE[0] + dx / 3, lat=BLOSNE[1] + dy / 3)
+        assert client.post(f"/api/v1/groups/{code}/pins", json=body).status_code == 201
+    with app.app_context():
+        rows = db.session.execute(sa.select(Pin.x_m, Pin.y_m, Pin.hex_q, Pin.hex_r)).all()
+        x, y = np.array([(row.x_m, row.y_m) for row in rows]).T
+        q, r = axial_cells(x, y, 150.0)
+        assert [row.hex_q for row in rows] == q.tolist()
+        assert [row.hex_r for row in rows] == r.tolist()
+        territory = db.session.scalar(sa.select(Territory))
+        stored = layers.parse_filters(territory, {})
+        computed = layers.parse_filters(territory, {"size": "150.0000001"})
+        assert stored.size == layers.DEFAULT_SIZE != computed.size
+        assert layers.hexagon_counts(territory, stored) == layers.hexagon_counts(
+            territory, computed
+        )
