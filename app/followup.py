@@ -316,11 +316,15 @@ def _show_page(territory: Territory, action: Action, **update_form):
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _choices(territory: Territory) -> dict:
-    """What the action form offers: themes, proposals, workshops, quartiers, hot cells."""
+def _choices(territory: Territory, action: Action | None = None) -> dict:
+    """What the action form offers: themes (the action's own, even withdrawn), proposals,
+    workshops, quartiers, hot cells."""
+    current = action.theme_id if action else None
     return {
         "themes": db.session.scalars(
-            sa.select(Theme).where(Theme.active.is_(True)).order_by(Theme.position)
+            sa.select(Theme)
+            .where(sa.or_(Theme.active.is_(True), Theme.id == current))
+            .order_by(Theme.position)
         ).all(),
         "proposals": db.session.scalars(
             sa.select(Proposal)
@@ -401,11 +405,11 @@ def edit(slug: str, action_id: int):
     """Change an action; a change of status is written to its timeline."""
     territory = auth.territory_for(slug, *WRITERS)
     action = _action(territory, action_id)
-    choices = _choices(territory)
+    choices = _choices(territory, action)
     if request.method == "GET":
         return _form(territory, action, _values_of(action), {}, choices)
     try:
-        clean = parse_action(territory, request.form, choices)
+        clean = parse_action(territory, request.form, choices, action)
     except ValidationError as exc:
         return _form(territory, action, request.form, exc.fields, choices), 422
     before = action.status
@@ -488,7 +492,7 @@ def _values_of(action: Action) -> dict:
         "status": action.status,
         "due_on": action.due_on.isoformat() if action.due_on else "",
         "public": "1" if action.public else "",
-        "zone_kind": action.zone_kind or "",
+        "zone_kind": "keep" if action.zone is not None else "",
         "zone_geojson": json.dumps(shapely.geometry.mapping(to_shape(action.zone)))
         if action.zone is not None and action.zone_kind == "drawn"
         else "",
@@ -503,8 +507,9 @@ def _list(values, name: str) -> list[str]:
     return list(values.get(name, []))
 
 
-def parse_action(territory: Territory, values, choices: dict) -> dict:
-    """Check the action form; ValidationError naming each bad field (French)."""
+def parse_action(territory: Territory, values, choices: dict, action: Action | None = None) -> dict:
+    """Check the action form; ValidationError naming each bad field (French). On an
+    edit, ``zone_kind=keep`` keeps the stored zone as it is."""
     errors: dict[str, str] = {}
     clean: dict = {}
     title = values.get("title", "").strip()
@@ -548,7 +553,10 @@ def parse_action(territory: Territory, values, choices: dict) -> dict:
     if any(w not in workshops for w in wanted):
         errors["workshops"] = _("Atelier inconnu.")
     clean["workshops"] = [workshops[w] for w in wanted if w in workshops]
-    clean["zone_kind"], clean["zone"] = _zone(territory, values, errors)
+    if values.get("zone_kind") == "keep" and action is not None and action.zone is not None:
+        clean["zone_kind"], clean["zone"] = action.zone_kind, action.zone
+    else:
+        clean["zone_kind"], clean["zone"] = _zone(territory, values, errors)
     if errors:
         raise ValidationError(errors, _("L'action n'est pas enregistrée : corrigez les champs."))
     return clean
@@ -595,12 +603,19 @@ def _drawn_zone(territory: Territory, text: str, errors: dict):
             shapes = [shapely.geometry.shape(data["geometry"])]
         else:
             shapes = [shapely.geometry.shape(data)]
-        zone = shapely.union_all([shapely.make_valid(s) for s in shapes])
+        zone = shapely.union_all([shapely.make_valid(shapely.force_2d(s)) for s in shapes])
         polygons = [
             g for g in getattr(zone, "geoms", [zone]) if g.geom_type in ("Polygon", "MultiPolygon")
         ]
         zone = shapely.union_all(polygons)
-    except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.ShapelyError):
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        AttributeError,
+        RecursionError,
+        shapely.errors.ShapelyError,
+    ):
         zone = None
     if zone is None or zone.is_empty or zone.area == 0:
         errors["zone_geojson"] = _("Dessinez un polygone sur la carte.")

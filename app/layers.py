@@ -357,7 +357,8 @@ def hexagon_layer(territory: Territory, filters: Filters) -> Layer:
     if not filters.full and len(values):
         keep = suppression_mask(values.sum(axis=1), current_app.config["SUPPRESSION_K"])
         cells, values = cells[keep], values[keep]
-    tops = top_categories(by_category)
+    # Public cells name only the categories that reach k themselves.
+    tops = top_categories(by_category, k=1 if filters.full else current_app.config["SUPPRESSION_K"])
     props = [
         {
             "unsafe": int(u),
@@ -423,11 +424,16 @@ def top_categories_text(tops: list) -> str:
     return " ; ".join(f"{label} ({n})" for label, n in tops)
 
 
-def top_categories(by_category: dict, top: int = 3) -> dict:
-    """``{(q, r): [[label, count], …]}``: each hexagon's most named categories."""
+def top_categories(by_category: dict, top: int = 3, k: int = 1) -> dict:
+    """``{(q, r): [[label, count], …]}``: each hexagon's most named categories, those
+    named at least ``k`` times."""
     labels = dict(db.session.execute(sa.select(Category.id, Category.label_fr)).all())
     return {
-        cell: [[labels.get(c, "?"), n] for c, n in sorted(tally.items(), key=lambda i: -i[1])[:top]]
+        cell: [
+            [labels.get(c, "?"), n]
+            for c, n in sorted(tally.items(), key=lambda i: -i[1])[:top]
+            if n >= k
+        ]
         for cell, tally in by_category.items()
     }
 

@@ -244,6 +244,9 @@ def _extent(territory: Territory, kind: Kind) -> dict:
                 Pin.territory_id == territory.id
             )
         ).one()
+        if not kind.staff:  # the public learns days, not the moment a pin was placed
+            first = first and layers.day_bound(first.date(), time.min)
+            last = last and layers.day_bound(last.date(), time.max).replace(microsecond=0)
         extent["temporal"] = {
             "interval": [[_iso(first), _iso(last)]],
             "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
@@ -301,7 +304,7 @@ def collections():
     tag="ogc",
     params=(F_PARAM,),
     responses={200: {JSON: ref("Collection"), HTML: {"type": "string"}}},
-    secured=True,
+    secured="optional",
 )
 def collection(collection_id: str):
     """One collection: its extent and links."""
@@ -360,7 +363,7 @@ def _parse(kind: Kind) -> Query:
     limit = _integer("limit", LIMIT_DEFAULT, 1, errors)
     offset = _integer("offset", 0, 0, errors)
     bbox = _bbox(errors)
-    start, end = _interval(errors) if kind.temporal else (None, None)
+    start, end = _interval(errors, days_only=not kind.staff) if kind.temporal else (None, None)
     if errors:
         raise ParameterError(errors, _("Paramètres invalides."))
     filters = {n: request.args[n] for n in kind.filters if n in request.args}
@@ -397,9 +400,15 @@ def _bbox(errors: dict):
     return tuple(values)
 
 
-def _interval(errors: dict) -> tuple[datetime | None, datetime | None]:
+def _interval(errors: dict, days_only: bool) -> tuple[datetime | None, datetime | None]:
+    """``datetime`` as (start, end). Public collections take whole days only: comparing
+    two instants a second apart would reveal when a pin was placed, and where, under
+    the suppression threshold."""
     raw = request.args.get("datetime")
     if raw is None:
+        return None, None
+    if days_only and "T" in raw.upper():
+        errors["datetime"] = _("Dates AAAA-MM-JJ seulement, par exemple 2026-01-01/2026-06-30.")
         return None, None
     try:
         if "/" in raw:
@@ -427,7 +436,8 @@ def _instant(raw: str, end: bool) -> datetime | None:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return moment
-    return datetime.combine(date.fromisoformat(raw), time.max if end else time.min, tzinfo=UTC)
+    # Days in the towns' time zone, as the layers' from/to filters.
+    return layers.day_bound(date.fromisoformat(raw), time.max if end else time.min)
 
 
 def _pin_filters(territory: Territory, kind: Kind, wanted: Query) -> layers.Filters:
@@ -507,7 +517,7 @@ def _log_read(territory: Territory, collection_id: str) -> None:
     tag="ogc",
     params=ITEM_PARAMS,
     responses={200: {GEOJSON: ref("FeatureCollection"), HTML: {"type": "string"}}},
-    secured=True,
+    secured="optional",
 )
 def items(collection_id: str):
     """Features of a collection, a page at a time (``next`` link), filtered."""
@@ -537,28 +547,14 @@ def _page_links(collection_id: str, wanted: Query, matched: int, returned: int) 
     args = {k: v for k, v in request.args.items() if k not in ("f", "offset", "limit")}
     values = {"collection_id": collection_id, "limit": wanted.limit, **args}
     links = _self_links("ogc.items", GEOJSON, offset=wanted.offset, **values)
+    pages = []
     if wanted.offset + returned < matched:
-        links.append(
-            _link(
-                "ogc.items",
-                "next",
-                GEOJSON,
-                _("Page suivante"),
-                offset=wanted.offset + wanted.limit,
-                **values,
-            )
-        )
+        pages.append(("next", _("Page suivante"), wanted.offset + wanted.limit))
     if wanted.offset > 0:
-        links.append(
-            _link(
-                "ogc.items",
-                "prev",
-                GEOJSON,
-                _("Page précédente"),
-                offset=max(0, wanted.offset - wanted.limit),
-                **values,
-            )
-        )
+        pages.append(("prev", _("Page précédente"), max(0, wanted.offset - wanted.limit)))
+    for rel, title, offset in pages:  # in both formats: paging in HTML stays in HTML
+        for mimetype in (GEOJSON, HTML):
+            links.append(_link("ogc.items", rel, mimetype, title, offset=offset, **values))
     links.append(_link("ogc.collection", "collection", JSON, collection_id=collection_id))
     return links
 
@@ -568,15 +564,23 @@ def _page_links(collection_id: str, wanted: Query, matched: int, returned: int) 
     tag="ogc",
     params=(F_PARAM,),
     responses={200: {GEOJSON: ref("Feature"), HTML: {"type": "string"}}},
-    secured=True,
+    secured="optional",
 )
 def item(collection_id: str, feature_id: str):
     """One feature by its id."""
     _format()
     territory, kind = _collection(collection_id)
+    allowed = ("f", "size") if "size" in kind.filters else ("f",)
     for name in request.args:
-        if name != "f":
-            raise ParameterError({name: _("Paramètre inconnu ; paramètre possible : f.")})
+        if name not in allowed:
+            raise ParameterError(
+                {
+                    name: _(
+                        "Paramètre inconnu ; paramètres possibles : %(names)s.",
+                        names=", ".join(allowed),
+                    )
+                }
+            )
     feature = _find(territory, kind, feature_id)
     if feature is None:
         abort(404, description=_("Objet inconnu : %(id)s", id=feature_id[:100]))
@@ -604,7 +608,8 @@ def _find(territory: Territory, kind: Kind, feature_id: str) -> dict | None:
             exports.pin_query(territory, filters).where(Pin.id == pin_id)
         ).first()
         return _point_feature(row) if row else None
-    wanted = Query(LIMIT_MAX, 0, None, None, None, {})
+    size = {"size": request.args["size"]} if "size" in request.args else {}
+    wanted = Query(LIMIT_MAX, 0, None, None, None, size)  # a cell's id is q:r at this size
     for feature in _hexagon_features(territory, kind, wanted):
         if feature["id"] == feature_id:
             return feature

@@ -27,12 +27,13 @@ def operation(
     params: tuple = (),
     responses: dict | None = None,
     body: dict | None = None,
-    secured: bool = False,
+    secured: bool | str = False,
 ):
     """Declare a view's query parameters, JSON body and responses.
 
     ``responses`` maps a status to ``{media type: schema}``; ``secured`` names the
-    bearer token (the session cookie works too, for pages of the same site).
+    bearer token (the session cookie works too, for pages of the same site), or is
+    ``"optional"`` where anonymous callers get the public part.
     """
 
     def decorator(view):
@@ -110,7 +111,6 @@ def document(app: Flask) -> dict:
             ),
             "license": {"name": "ODbL 1.0 (data)"},
         },
-        "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
             "schemas": SCHEMAS,
@@ -149,7 +149,9 @@ def _operation(rule, view, spec: dict, path_params: list) -> dict:
     }
     if spec["body"] is not None:
         result["requestBody"] = {"required": True, "content": {JSON: {"schema": spec["body"]}}}
-    if spec["secured"]:
+    if spec["secured"] == "optional":  # public data for all, more with a token
+        result["security"] = [{}, {"token": []}]
+    elif spec["secured"]:
         result["security"] = [{"token": []}]
     return result
 

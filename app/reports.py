@@ -86,17 +86,21 @@ def _context(slug: str, workshop_id: int) -> dict:
         "actions": actions,
         "status_labels": STATUS_LABELS,
         "partner_names": partner_names,
-        "map_png": base64.b64encode(map_image(territory, workshop)).decode("ascii"),
+        "map_png": base64.b64encode(png).decode("ascii")
+        if (png := map_image(territory, workshop))
+        else None,
     }
 
 
-def map_image(territory, workshop) -> bytes:
+def map_image(territory, workshop) -> bytes | None:
     """The workshop's quartiers, streets and pins per hexagon (unsafe red, safe green)."""
     from geo.render import Style, render_png
 
     quartiers = [to_shape(q.geom) for q in workshop.quartiers] or [
         to_shape(q.geom) for q in territory.quartiers
     ]
+    if not quartiers:
+        return None  # nothing to frame the map with
     area = shapely.union_all(quartiers)
     streets = [
         to_shape(geom)

@@ -170,3 +170,16 @@ def test_features_written_by_postgresql_match_the_python_ones(client, pins, make
         assert feature["properties"] == by_id[feature["id"]]["properties"]
         assert feature["geometry"] == by_id[feature["id"]]["geometry"]
     assert exported[0]["properties"]["created_at"].endswith("+00:00")
+
+
+def test_public_cells_name_only_categories_that_reach_k(client, crowd, make_workshop, make_user):
+    code = make_workshop()["codes"][0]
+    assert (
+        client.post(f"/api/v1/groups/{code}/pins", json=pin_body(category="noise")).status_code
+        == 201
+    )
+    public = client.get(f"{BASE}/hexagons.geojson").get_json()["features"]
+    assert [f["properties"]["top_categories"] for f in public] == ["Éclairage (4)"]
+    login(client, make_user("planner", "rennes").email)
+    full = client.get(f"{BASE}/hexagons.geojson?full=1").get_json()["features"]
+    assert any("Bruit (1)" in f["properties"]["top_categories"] for f in full)

@@ -336,3 +336,77 @@ def test_themes_are_seeded_and_editable(app, client, make_user):
     with app.app_context():
         theme = db.session.get(Theme, theme.id)
         assert (theme.label_fr, theme.active) == ("Nuit", False)
+
+
+def test_edits_keep_the_zone_and_a_withdrawn_theme(app, coordinator, workshop):
+    with app.app_context():
+        theme = db.session.scalar(sa.select(Theme).where(Theme.code == "awareness"))
+        theme_id = theme.id
+    response = create(
+        coordinator, theme=str(theme_id), zone_kind="quartiers", zone_quartiers=["Q.11"]
+    )
+    url = response.headers["Location"]
+    with app.app_context():
+        db.session.get(Theme, theme_id).active = False
+        zone = db.session.scalar(sa.select(sa.func.ST_AsText(Action.zone)))
+        db.session.commit()
+    edit = f"{url}/modifier"
+    page = coordinator.get(edit).get_data(as_text=True)
+    assert 'value="keep" checked' in page
+    data = form(
+        coordinator,
+        edit,
+        title="Renommée",
+        status="proposed",
+        theme=str(theme_id),
+        zone_kind="keep",
+    )
+    assert coordinator.post(edit, data=data).status_code == 302
+    with app.app_context():
+        action = db.session.get(Action, action_id(response))
+        assert action.title == "Renommée" and action.theme_id == theme_id
+        assert db.session.scalar(sa.select(sa.func.ST_AsText(Action.zone))) == zone
+
+
+def test_drawn_zones_with_heights_or_absurd_nesting(app, coordinator, workshop):
+    west, south, east, north = AROUND_BLOSNE.bounds
+    ring = [[west, south, 30], [east, south, 30], [east, north, 31], [west, south, 30]]
+    response = create(
+        coordinator,
+        zone_kind="drawn",
+        zone_geojson=json.dumps({"type": "Polygon", "coordinates": [ring]}),
+    )
+    assert response.status_code == 302  # heights dropped
+    nested = "[" * 50_000 + "]" * 50_000
+    response = create(coordinator, title="Autre", zone_kind="drawn", zone_geojson=nested)
+    assert response.status_code == 422
+
+
+def test_timeline_notes_of_internal_actions_start_unticked(coordinator, workshop):
+    url = create(coordinator).headers["Location"]
+    page = coordinator.get(url).get_data(as_text=True)
+    assert 'name="public" value="1" >' in page or 'name="public" value="1">' in page
+
+
+def test_synthesis_without_quartiers_says_so(app, coordinator):
+    from app.models import Territory, WorkshopGroup
+
+    with app.app_context():
+        rennes = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
+        workshop = Workshop(
+            territory=rennes,
+            kind="atelier",
+            title="Sans quartier",
+            status="closed",
+            held_on=date(2026, 1, 5),
+        )
+        workshop.groups = [WorkshopGroup(territory_id=rennes.id, name="T1", join_code="ABCDEFGHJ")]
+        db.session.add(workshop)
+        db.session.flush()
+        for quartier in rennes.quartiers:
+            db.session.delete(quartier)
+        db.session.commit()
+        workshop_id = workshop.id
+    page = coordinator.get(f"/t/rennes/ateliers/{workshop_id}/synthese")
+    assert page.status_code == 200 and "Pas de carte" in page.get_data(as_text=True)
+    assert coordinator.get(f"/t/rennes/ateliers/{workshop_id}/synthese.pdf").status_code == 200

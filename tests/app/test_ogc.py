@@ -206,3 +206,34 @@ def test_authenticated_reads_are_audited_anonymous_ones_not(app, client, pins, b
             ("coordinator-rennes@example.org", "rennes-points"),
         ]
         assert events[0].details["filters"] == {"feeling": "unsafe"}
+
+
+def test_public_collections_take_whole_days_only(client, pins, bearer):
+    """Instants a second apart would reveal when a pin under k was placed."""
+    url = "/ogc/collections/rennes-hexagons"
+    response = client.get(f"{url}/items?datetime=2026-01-01T10:00:00Z/..")
+    assert response.status_code == 400 and "datetime" in response.get_json()["fields"]
+    assert client.get(f"{url}/items?datetime=2020-01-01/..").status_code == 200
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    start, end = client.get(url).get_json()["extent"]["temporal"]["interval"][0]
+    local = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(
+        ZoneInfo("Europe/Paris")
+    )
+    assert (local.hour, local.minute, local.second) == (0, 0, 0)
+    staff = client.get("/ogc/collections/rennes-points", headers=bearer("planner")).get_json()
+    assert staff["extent"]["temporal"]["interval"][0][0] != start  # to the second
+
+
+def test_html_pages_link_to_html_pages_and_cells_keep_their_size(client, rennes, pins, bearer):
+    body = client.get("/ogc/collections/rennes-quartiers/items?limit=5").get_json()
+    kinds = {(link["rel"], link["type"]) for link in body["links"]}
+    assert ("next", "text/html") in kinds and ("next", "application/geo+json") in kinds
+    headers = bearer("planner")
+    url = "/ogc/collections/rennes-hexagons-full/items"
+    cell = client.get(f"{url}?size=400", headers=headers).get_json()["features"][0]
+    found = client.get(f"{url}/{cell['id']}?size=400", headers=headers).get_json()
+    assert found["properties"] == cell["properties"]
+    page = client.get(f"{url}?size=400&f=html", headers=headers).get_data(as_text=True)
+    assert "size=400" in page.split("<tbody>")[1]
