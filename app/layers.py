@@ -465,11 +465,23 @@ def density_grid(territory: Territory, filters: Filters):
     """
     from geo.density import default_bandwidth, kernel_density, neighbour_counts
 
-    extent = _metric_extent(territory)
-    if extent is None:
-        return None, None
-    cell = max(extent[2] - extent[0], extent[3] - extent[1]) / DENSITY_MAX_CELLS
-    counts = _grid_counts(territory, filters, extent, cell)
+    if territory.grid_cell:  # stored at quartier import, each pin's cell by its trigger
+        extent = (
+            territory.grid_west,
+            territory.grid_south,
+            territory.grid_east,
+            territory.grid_north,
+        )
+        cell = territory.grid_cell
+        i, j = Pin.grid_i, Pin.grid_j
+    else:
+        extent = _metric_extent(territory)
+        if extent is None:
+            return None, None
+        cell = max(extent[2] - extent[0], extent[3] - extent[1]) / DENSITY_MAX_CELLS
+        i = sa.func.floor((Pin.x_m - extent[0]) / cell)
+        j = sa.func.floor((Pin.y_m - extent[1]) / cell)
+    counts = _grid_counts(territory, filters, extent, cell, i, j)
     if counts is None:
         return None, None
     x, y, n = counts
@@ -501,13 +513,12 @@ def _metric_extent(territory: Territory):
     return None if box[0] is None else tuple(float(v) for v in box)
 
 
-def _grid_counts(territory, filters, extent, cell):
-    """Pins per fine cell, as (cell-centre x, y, count) arrays, or None."""
-    i = sa.func.floor((Pin.x_m - extent[0]) / cell).label("i")
-    j = sa.func.floor((Pin.y_m - extent[1]) / cell).label("j")
+def _grid_counts(territory, filters, extent, cell, i, j):
+    """Pins per fine cell (``i``, ``j``: SQL cell indices), as (cell-centre x, y, count)
+    arrays, or None."""
     cells = (
-        sa.select(i, j, sa.func.count().label("n"))
-        .where(*pin_conditions(territory, filters))
+        sa.select(i.label("i"), j.label("j"), sa.func.count().label("n"))
+        .where(*pin_conditions(territory, filters), i.isnot(None))
         .group_by(sa.text("1, 2"))
         .subquery()
     )

@@ -27,6 +27,13 @@ class Territory(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     country: Mapped[str] = mapped_column(sa.String(2), default="FR")
     metric_srid: Mapped[int] = mapped_column(sa.Integer)
+    # The density counting grid over the quartiers (metric CRS), set at quartier import
+    # by the database function territory_grid (migration 0008).
+    grid_west: Mapped[float | None] = mapped_column(sa.Float)
+    grid_south: Mapped[float | None] = mapped_column(sa.Float)
+    grid_east: Mapped[float | None] = mapped_column(sa.Float)
+    grid_north: Mapped[float | None] = mapped_column(sa.Float)
+    grid_cell: Mapped[float | None] = mapped_column(sa.Float)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     quartiers: Mapped[list[Quartier]] = relationship(
@@ -337,6 +344,13 @@ class Pin(db.Model):
     )
     hex_r: Mapped[int] = mapped_column(
         sa.BigInteger, server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
+    )
+    # Its cell of the territory's density grid, kept by the same trigger (migration 0008).
+    grid_i: Mapped[int | None] = mapped_column(
+        sa.Integer, server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
+    )
+    grid_j: Mapped[int | None] = mapped_column(
+        sa.Integer, server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue()
     )
     # The quartier the pin lies in (or nearest, within 50 m), kept by a trigger (0005).
     quartier_id: Mapped[int | None] = mapped_column(

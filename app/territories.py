@@ -66,13 +66,21 @@ def store_quartiers(
         quartier.source_digest = digest
         quartier.imported_at = now
     db.session.flush()
-    # Boundaries moved or appeared: each pin's quartier again (migration 0005's function).
+    # Boundaries moved or appeared: each pin's quartier again (migration 0005's function)
+    # and the density grid over the quartiers, with each pin's cell (0008).
     db.session.execute(
         sa.text(
             "UPDATE pin SET quartier_id = pin_quartier(territory_id, geom) WHERE territory_id = :t"
         ),
         {"t": territory.id},
     )
+    from app.layers import DENSITY_MAX_CELLS
+
+    db.session.execute(
+        sa.text("SELECT territory_grid(:t, :cells)"),
+        {"t": territory.id, "cells": DENSITY_MAX_CELLS},
+    )
+    db.session.refresh(territory)
     return StoreResult(created, updated, sorted(existing))
 
 

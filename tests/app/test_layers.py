@@ -194,3 +194,33 @@ def test_dates_at_the_ends_of_the_calendar_are_valid_filters(client, rennes):
     """Year 1 once failed converting to local time (found by the schemathesis run)."""
     url = "/api/v1/territories/rennes/layers/hexagons?from=0001-01-01&to=9999-12-31"
     assert client.get(url).status_code == 200
+
+
+def test_stored_density_grid_gives_the_computed_density(app, client, make_workshop):
+    """Each pin's stored grid cell (migration 0008, set at quartier import and by the
+    pin's trigger) gives the same density as cells computed per request."""
+    import numpy as np
+    import sqlalchemy as sa
+
+    from app import layers
+    from app.extensions import db
+    from app.models import Pin, Territory
+    from tests.conftest import BLOSNE, pin_body
+
+    code = make_workshop()["codes"][0]
+    rng = np.random.default_rng(9)
+    for dx, dy in rng.normal(0, 0.0015, (40, 2)):
+        body = pin_body(lon=BLOSNE[0] + dx, lat=BLOSNE[1] + dy / 2)
+        assert client.post(f"/api/v1/groups/{code}/pins", json=body).status_code == 201
+    with app.app_context():
+        territory = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
+        assert territory.grid_cell and db.session.scalar(
+            sa.select(sa.func.count()).where(Pin.grid_i.is_(None))
+        ) == 0
+        filters = layers.parse_filters(territory, {"bandwidth": "300"})
+        stored, _support = layers.density_grid(territory, filters)
+        territory.grid_cell = None  # in memory only: the per-request path
+        computed, _support = layers.density_grid(territory, filters)
+        db.session.rollback()
+        assert stored.transform == computed.transform
+        np.testing.assert_allclose(stored.values, computed.values, rtol=1e-9)
