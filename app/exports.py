@@ -440,13 +440,9 @@ def _aggregate_features(territory, layer: str):
         _no_filters()
         return territories.quartier_features(territory), None
     filters = _filters(territory)
-    make = layers.hotspot_layer if layer == "hotspots" else layers.hexagon_layer
-    features = make(territory, filters).features
+    features = layers.gis_layer(territory, filters, layer)
     for feature in features:
-        props = feature["properties"]
-        props["cell"] = feature["id"]
-        if "top_categories" in props:  # one text column in a GIS or a spreadsheet
-            props["top_categories"] = layers.top_categories_text(props["top_categories"])
+        feature["properties"]["cell"] = feature["id"]
     return features, filters
 
 

@@ -556,13 +556,14 @@ def parse_action(territory: Territory, values, choices: dict, action: Action | N
     if values.get("zone_kind") == "keep" and action is not None and action.zone is not None:
         clean["zone_kind"], clean["zone"] = action.zone_kind, action.zone
     else:
-        clean["zone_kind"], clean["zone"] = _zone(territory, values, errors)
+        known = {c["id"] for c in choices["hot_cells"]}  # Gi* once per request
+        clean["zone_kind"], clean["zone"] = _zone(territory, values, errors, known)
     if errors:
         raise ValidationError(errors, _("L'action n'est pas enregistrée : corrigez les champs."))
     return clean
 
 
-def _zone(territory: Territory, values, errors: dict):
+def _zone(territory: Territory, values, errors: dict, known_cells: set[str]):
     kind = values.get("zone_kind", "")
     if kind == "":
         return None, None
@@ -571,22 +572,18 @@ def _zone(territory: Territory, values, errors: dict):
     if kind == "quartiers":
         codes = _list(values, "zone_quartiers")
         union = sa.func.ST_Multi(sa.func.ST_Union(Quartier.geom), type_=ZONE_TYPE)
-        found = db.session.scalar(
-            sa.select(union).where(Quartier.territory_id == territory.id, Quartier.code.in_(codes))
-        )
-        count = db.session.scalar(
-            sa.select(sa.func.count()).where(
+        found, count = db.session.execute(
+            sa.select(union, sa.func.count()).where(
                 Quartier.territory_id == territory.id, Quartier.code.in_(codes)
             )
-        )
+        ).one()
         if not codes or count != len(set(codes)):
             errors["zone_quartiers"] = _("Choisissez un ou plusieurs quartiers du territoire.")
             return kind, None
         return kind, found
     if kind == "hotspots":
         cells = _list(values, "zone_cells")
-        known = {c["id"] for c in hot_cells(territory)}
-        if not cells or any(c not in known for c in cells):
+        if not cells or any(c not in known_cells for c in cells):
             errors["zone_cells"] = _("Choisissez un ou plusieurs points chauds de la liste.")
             return kind, None
         return kind, _cells_zone(territory, cells)

@@ -40,8 +40,9 @@ def _fit(fmap, territory: Territory, shapes: list) -> None:
             fmap.fit_bounds(bounds)
 
 
-def add_zones(fmap, actions: list[Action], link: bool = True) -> list:
-    """Each action's zone, coloured by status, with its title (and a link) in a popup."""
+def add_zones(fmap, actions: list[Action], link_slug: str | None = None) -> list:
+    """Each action's zone, coloured by status, with its title in a popup (and a link to
+    the action's page, with ``link_slug``: the territory's slug)."""
     group = folium.FeatureGroup(name=_("Actions"), show=True)
     shapes = []
     for action in actions:
@@ -51,8 +52,8 @@ def add_zones(fmap, actions: list[Action], link: bool = True) -> list:
         shapes.append(shape)
         colour = STATUS_COLOURS[action.status]
         text = f"<strong>{escape(action.title)}</strong><br>{escape(STATUS_LABELS[action.status])}"
-        if link:
-            href = url_for("followup.show", slug=action_slug(action), action_id=action.id)
+        if link_slug:
+            href = url_for("followup.show", slug=link_slug, action_id=action.id)
             text += f'<br><a href="{escape(href)}">{escape(_("Voir l’action"))}</a>'
         folium.GeoJson(
             shapely.geometry.mapping(shape),
@@ -68,18 +69,12 @@ def add_zones(fmap, actions: list[Action], link: bool = True) -> list:
     return shapes
 
 
-def action_slug(action: Action) -> str:
-    from app.extensions import db
-
-    return db.session.get(Territory, action.territory_id).slug
-
-
 def board_map(territory: Territory, actions: list[Action]) -> dict:
     fmap = _base(territory)
     filters = layers.parse_filters(territory, {})
     filters.full = True
     add_hotspots(fmap, territory, filters, show=True)
-    add_zones(fmap, actions)
+    add_zones(fmap, actions, link_slug=territory.slug)
     folium.LayerControl(collapsed=False).add_to(fmap)
     _fit(fmap, territory, [])
     return maps.render_parts(fmap)
@@ -87,7 +82,7 @@ def board_map(territory: Territory, actions: list[Action]) -> dict:
 
 def zone_map(territory: Territory, actions: list[Action]) -> dict:
     fmap = _base(territory)
-    shapes = add_zones(fmap, actions, link=False)
+    shapes = add_zones(fmap, actions)
     _fit(fmap, territory, shapes)
     return maps.render_parts(fmap)
 
@@ -186,7 +181,7 @@ def draw_map(territory: Territory, action: Action | None) -> dict:
         if action.zone_kind == "drawn":
             initial = shapely.geometry.mapping(shape)
         else:
-            add_zones(fmap, [action], link=False)
+            add_zones(fmap, [action])
     DrawZone(initial).add_to(fmap)
     _fit(fmap, territory, shapes)
     return maps.render_parts(fmap)
@@ -207,7 +202,7 @@ def public_quartier_map(territory: Territory, feature: dict, hexagons: list[dict
         )
         add_cell(group, cell, colour, 0.2 + 0.5 * abs(share - 0.5) * 2, text)
     group.add_to(fmap)
-    add_zones(fmap, actions, link=False)
+    add_zones(fmap, actions)
     west, south, east, north = shapely.geometry.shape(feature["geometry"]).bounds
     fmap.fit_bounds([[south, west], [north, east]])
     return maps.render_parts(fmap)

@@ -419,6 +419,18 @@ def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
     return Layer(features, message, {"distance_m": distance})
 
 
+def gis_layer(territory: Territory, filters: Filters, name: str) -> list[dict]:
+    """Hexagon or hot-spot features for GIS clients (exports, OGC API): each cell's top
+    categories as one text column."""
+    make = hotspot_layer if name == "hotspots" else hexagon_layer
+    features = make(territory, filters).features
+    for feature in features:
+        props = feature["properties"]
+        if "top_categories" in props:
+            props["top_categories"] = top_categories_text(props["top_categories"])
+    return features
+
+
 def top_categories_text(tops: list) -> str:
     """``[[label, n], …]`` as one text cell: ``Éclairage (12) ; Bruit (4)``."""
     return " ; ".join(f"{label} ({n})" for label, n in tops)

@@ -452,12 +452,7 @@ def _pin_filters(territory: Territory, kind: Kind, wanted: Query) -> layers.Filt
 
 def _hexagon_features(territory: Territory, kind: Kind, wanted: Query) -> list[dict]:
     filters = _pin_filters(territory, kind, wanted)
-    make = layers.hotspot_layer if kind.name == "hotspots" else layers.hexagon_layer
-    features = make(territory, filters).features
-    for feature in features:
-        props = feature["properties"]
-        if "top_categories" in props:  # flat text: one column in a GIS
-            props["top_categories"] = layers.top_categories_text(props["top_categories"])
+    features = layers.gis_layer(territory, filters, kind.name)
     if wanted.bbox:
         shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
         box = shapely.box(*wanted.bbox)

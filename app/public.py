@@ -87,7 +87,7 @@ def quartier(slug: str, code: str):
     from app.pinning import TIME_LABELS
 
     feature = features[0]
-    said = what_was_said(territory, code)
+    said = what_was_said(territory, feature)
     actions = public_actions(territory, code)
     from app.followup_map import public_quartier_map  # folium: loaded with the first map
 
@@ -103,7 +103,7 @@ def quartier(slug: str, code: str):
     )
 
 
-def what_was_said(territory: Territory, code: str) -> dict:
+def what_was_said(territory: Territory, feature: dict) -> dict:
     """ "Vous nous avez dit…": the quartier's pins aggregated, every count under k hidden
     (DESIGN §6): hexagons of the public layer, top concerns by category and by time of
     day. No point, no comment."""
@@ -113,10 +113,11 @@ def what_was_said(territory: Territory, code: str) -> dict:
     from app.models import TIMES_OF_DAY, Category, Pin
 
     k = current_app.config["SUPPRESSION_K"]
+    code = feature["properties"]["code"]
     quartier = db.session.scalar(
         sa.select(Quartier).where(Quartier.territory_id == territory.id, Quartier.code == code)
     )
-    outline = shape(territories.quartier_features(territory, code)[0]["geometry"])
+    outline = shape(feature["geometry"])
     public = layers.hexagon_layer(territory, layers.parse_filters(territory, {})).features
     hexagons = [f for f in public if shape(f["geometry"]).intersects(outline)]
     in_quartier = [Pin.territory_id == territory.id, Pin.quartier_id == quartier.id]
