@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from app import audit, auth, openapi
+from app import audit, auth, openapi, release
 from app.extensions import db
 from app.models import utcnow
 
@@ -83,6 +83,8 @@ def privacy():
         "accounts/privacy.html",
         retention_months=current_app.config["COMMENT_RETENTION_MONTHS"],
         suppression_k=current_app.config["SUPPRESSION_K"],
+        releases=release.latest_per_territory(),
+        epsilon=sum(current_app.config["PUBLIC_RELEASE_EPSILON"].values()),
     )
 
 

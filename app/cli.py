@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app import territories
+from app import release, territories
 from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.localdb import LocalCluster, LocalDBError
@@ -34,6 +34,7 @@ def register(app: Flask) -> None:
         demo_cli,
         users_cli,
         retention_cli,
+        release_cli,
     )
     for group in groups:
         app.cli.add_command(group)
@@ -214,11 +215,33 @@ def demo_load(ctx: click.Context) -> None:
     from app.demo import seed_demo_workshop
 
     workshop = seed_demo_workshop(territories.get_territory("rennes"))
+    if workshop is not None:  # closed: the public sees it through its release
+        release.make_release(workshop)
     db.session.commit()
     if workshop is None:
         click.echo("rennes: demo workshop already there, nothing to do.")
     else:
         click.echo(f"rennes: demo workshop created with {len(workshop.groups)} tables.")
+
+
+release_cli = AppGroup("release", help="The public release (noisy counts, DESIGN §6).")
+
+
+@release_cli.command("make")
+@click.option("--territory", "slug", help="Only this territory.")
+def release_make(slug: str | None) -> None:
+    """Release closed workshops not yet released and the new pins of open questionnaires
+    (run it on a schedule, e.g. nightly from cron or a systemd timer)."""
+    territory = None
+    if slug:
+        territory = territories.get_territory(slug)
+        if territory is None:
+            _fail(f"unknown territory {slug!r}")
+    due = release.release_due(territory)
+    for workshop in due:
+        release.make_release(workshop)
+    db.session.commit()
+    click.echo(f"released {len(due)} workshops")
 
 
 retention_cli = AppGroup("retention", help="Personal-data retention.")

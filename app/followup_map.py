@@ -10,7 +10,7 @@ from __future__ import annotations
 import folium
 import shapely
 from branca.element import MacroElement, Template
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 from markupsafe import escape
@@ -193,12 +193,14 @@ def public_quartier_map(territory: Territory, feature: dict, hexagons: list[dict
     group = folium.FeatureGroup(name=_("Ressentis (agrégés)"), show=True)
     for cell in hexagons:
         props = cell["properties"]
-        share = props["unsafe"] / props["total"]
+        unsafe, safe = props["unsafe"] or 0, props["safe"] or 0  # None: under k
+        share = unsafe / max(unsafe + safe, 1)
         colour = "#c1121f" if share >= 0.5 else "#2a9d8f"
+        fewer = _("moins de %(k)d", k=current_app.config["SUPPRESSION_K"])
         text = _(
-            "%(unsafe)d ressentis d'insécurité, %(safe)d de sécurité",
-            unsafe=props["unsafe"],
-            safe=props["safe"],
+            "%(unsafe)s ressentis d'insécurité, %(safe)s de sécurité",
+            unsafe=props["unsafe"] if props["unsafe"] is not None else fewer,
+            safe=props["safe"] if props["safe"] is not None else fewer,
         )
         add_cell(group, cell, colour, 0.2 + 0.5 * abs(share - 0.5) * 2, text)
     group.add_to(fmap)

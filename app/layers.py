@@ -19,12 +19,13 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import openapi, territories
+from app import openapi, release, territories
+from app.cells import DEFAULT_SIZE, Layer, empty_message, hexagon_features, territory_cells
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import FEELINGS, TIMES_OF_DAY, Category, Pin, Quartier, Territory, Workshop
 from geo import projections
-from geo.hexgrid import axial_cells, axial_sql, hex_centres, hex_polygons, suppression_mask
+from geo.hexgrid import axial_sql, hex_centres, suppression_mask
 
 bp = Blueprint("layers", __name__, url_prefix="/api/v1/territories/<slug>/layers")
 
@@ -52,7 +53,6 @@ FILTER_PARAMS = (
 )
 LAYER_RESPONSES = {200: {openapi.GEOJSON: openapi.ref("FeatureCollection")}}
 SIZE_RANGE = (25.0, 5000.0)
-DEFAULT_SIZE = 150.0  # metres; each pin's hexagon at this size is stored
 BANDWIDTH_RANGE = (20.0, 10000.0)
 
 
@@ -275,48 +275,7 @@ def hexagon_tally(territory: Territory, filters: Filters):
     return counts, by_category
 
 
-def territory_cells(territory: Territory, size: float) -> tuple[np.ndarray, np.ndarray]:
-    """Every hexagon whose centre lies in the territory's quartiers (the study area)."""
-    area = db.session.scalar(
-        sa.select(
-            sa.func.ST_AsBinary(
-                sa.func.ST_Transform(sa.func.ST_Union(Quartier.geom), territory.metric_srid)
-            )
-        ).where(Quartier.territory_id == territory.id)
-    )
-    if area is None:
-        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    shape = shapely.from_wkb(bytes(area))
-    west, south, east, north = shape.bounds
-    xs = np.arange(west, east + size, size * 0.8)
-    ys = np.arange(south, north + size, size * 0.8)
-    gx, gy = np.meshgrid(xs, ys)
-    q, r = axial_cells(gx.ravel(), gy.ravel(), size)
-    cells = np.unique(np.stack([q, r], axis=1), axis=0)
-    cx, cy = hex_centres(cells[:, 0], cells[:, 1], size)
-    inside = shapely.contains_xy(shape, cx, cy)
-    return cells[inside, 0], cells[inside, 1]
-
-
 # -- GeoJSON -------------------------------------------------------------------------------
-
-
-def _features(territory, size, q, r, properties: list[dict]) -> list[dict]:
-    polygons = hex_polygons(q, r, size)
-    transformer = projections.transformer(territory.metric_srid, projections.WGS84)
-    polygons = shapely.transform(
-        polygons, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
-    )
-    polygons = shapely.set_precision(polygons, 1e-7)
-    return [
-        {
-            "type": "Feature",
-            "id": f"{qi}:{ri}",
-            "geometry": shapely.geometry.mapping(poly),
-            "properties": props,
-        }
-        for qi, ri, poly, props in zip(q.tolist(), r.tolist(), polygons, properties, strict=True)
-    ]
 
 
 def _collection(features, filters: Filters, layer: str, message: str | None, **meta):
@@ -335,22 +294,11 @@ def _collection(features, filters: Filters, layer: str, message: str | None, **m
     return response
 
 
-def _empty_message(features) -> str | None:
-    return None if features else _("Aucun point ne correspond à ces filtres.")
-
-
-@dataclass
-class Layer:
-    """Features of one layer, a message when there is nothing to show, and metadata."""
-
-    features: list[dict]
-    message: str | None = None
-    meta: dict | None = None
-
-
 def hexagon_layer(territory: Territory, filters: Filters) -> Layer:
-    """Pins per hexagon, unsafe and safe, with each cell's top categories; cells
-    under k hidden unless ``filters.full``."""
+    """Pins per hexagon, unsafe and safe, with each cell's top categories (staff, with
+    ``filters.full``); from the public release otherwise."""
+    if not filters.full:
+        return release.hexagon_layer(territory, filters)
     counts, by_category = hexagon_tally(territory, filters)
     cells = np.array(list(counts), dtype=np.int64).reshape(-1, 2)
     values = np.array(list(counts.values()), dtype=np.int64).reshape(-1, 2)
@@ -368,21 +316,23 @@ def hexagon_layer(territory: Territory, filters: Filters) -> Layer:
         }
         for (q, r), (u, s) in zip(cells, values, strict=True)
     ]
-    features = _features(territory, filters.size, cells[:, 0], cells[:, 1], props)
-    return Layer(features, _empty_message(features))
+    features = hexagon_features(territory, filters.size, cells[:, 0], cells[:, 1], props)
+    return Layer(features, empty_message(features))
 
 
 def net_layer(territory: Territory, filters: Filters) -> Layer:
     """(unsafe − safe) / (unsafe + safe) per hexagon, from -1 (safe) to 1 (unsafe)."""
     if filters.feeling:
         raise ValidationError({"feeling": _("La couche nette compare les deux ressentis.")})
+    if not filters.full:
+        return release.net_layer(territory, filters)
     counts = hexagon_counts(territory, filters)
     k = 1 if filters.full else current_app.config["SUPPRESSION_K"]
     kept = {cell: uv for cell, uv in counts.items() if sum(uv) >= k}
     cells = np.array(list(kept), dtype=np.int64).reshape(-1, 2)
     props = [{"unsafe": u, "safe": s, "net": round((u - s) / (u + s), 4)} for u, s in kept.values()]
-    features = _features(territory, filters.size, cells[:, 0], cells[:, 1], props)
-    return Layer(features, _empty_message(features))
+    features = hexagon_features(territory, filters.size, cells[:, 0], cells[:, 1], props)
+    return Layer(features, empty_message(features))
 
 
 def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
@@ -391,13 +341,16 @@ def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
     Weights: binary, within two rings of cells (2√3 × size), the cell included. Only
     significant cells are returned.
     """
-    counts = hexagon_counts(territory, filters)
-    q, r = territory_cells(territory, filters.size)
-    values = np.array(
-        [sum(counts.get((a, b), (0, 0))) for a, b in zip(q, r, strict=True)], dtype=float
-    )
+    if filters.full:
+        counts = hexagon_counts(territory, filters)
+        q, r = territory_cells(territory, filters.size)
+        values = np.array(
+            [sum(counts.get((a, b), (0, 0))) for a, b in zip(q, r, strict=True)], dtype=float
+        )
+    else:  # the public's hot spots: Gi* of the released noisy counts
+        q, r, values = release.hotspot_values(territory, filters)
     distance = round(2 * np.sqrt(3) * filters.size * 1.001, 1)
-    if len(values) < 3 or values.sum() == 0:
+    if len(values) < 3 or values.sum() <= 0:
         message = _("Pas assez de points pour chercher des points chauds.")
         return Layer([], message, {"distance_m": distance})
     from geo.hotspots import getis_ord_gi_star  # scipy: loaded with the first hot spots
@@ -414,7 +367,7 @@ def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
     if filters.full:  # a cell's own count may be small: staff only
         for prop, value in zip(props, values[shown], strict=True):
             prop["count"] = int(value)
-    features = _features(territory, filters.size, q[shown], r[shown], props)
+    features = hexagon_features(territory, filters.size, q[shown], r[shown], props)
     message = None if features else _("Aucun point chaud ni froid significatif.")
     return Layer(features, message, {"distance_m": distance})
 
@@ -493,7 +446,10 @@ def density_grid(territory: Territory, filters: Filters):
         cell = max(extent[2] - extent[0], extent[3] - extent[1]) / DENSITY_MAX_CELLS
         i = sa.func.floor((Pin.x_m - extent[0]) / cell)
         j = sa.func.floor((Pin.y_m - extent[1]) / cell)
-    counts = _grid_counts(territory, filters, extent, cell, i, j)
+    if filters.full:
+        counts = _grid_counts(territory, filters, extent, cell, i, j)
+    else:  # the public's density: the released hexagons it may see, smoothed
+        counts = release.density_points(territory, filters)
     if counts is None:
         return None, None
     x, y, n = counts
@@ -568,7 +524,7 @@ def density_layer(territory: Territory, filters: Filters) -> Layer:
 
     shown = _shown_density(territory, filters)
     if shown is None:
-        return Layer([], _empty_message([]))
+        return Layer([], empty_message([]))
     peak = float(shown.values.max())
     transformer = projections.transformer(territory.metric_srid, projections.WGS84)
     features = []
@@ -642,6 +598,8 @@ def difference_layer(territory: Territory, filters: Filters, a: list[int], b: li
     """
     from dataclasses import replace
 
+    if not filters.full:
+        return release.difference_layer(territory, filters, a, b)
     counts = {}
     for key, ids in (("a", a), ("b", b)):
         for cell, uv in hexagon_counts(territory, replace(filters, workshop=ids)).items():
@@ -665,9 +623,9 @@ def difference_layer(territory: Territory, filters: Filters, a: list[int], b: li
                 "difference": round(share_b - share_a, 5),
             }
         )
-    features = _features(territory, filters.size, cells[:, 0], cells[:, 1], props)
+    features = hexagon_features(territory, filters.size, cells[:, 0], cells[:, 1], props)
     return Layer(
-        features, _empty_message(features), {"total_a": totals["a"], "total_b": totals["b"]}
+        features, empty_message(features), {"total_a": totals["a"], "total_b": totals["b"]}
     )
 
 

@@ -455,3 +455,30 @@ class ActionUpdate(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     action: Mapped[Action] = relationship(back_populates="updates")
+
+
+class PublicRelease(db.Model):
+    """Noisy counts of one workshop's pins, released once for every public output
+    (DESIGN §6, :mod:`app.release`). Never updated: a count released keeps its noise."""
+
+    __tablename__ = "public_release"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    # Pins placed in (period_start, period_end]; period_start is None for the first.
+    period_start: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    period_end: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    # The dates the public's from/to filters match (workshop days or questionnaire period).
+    covers_from: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    covers_to: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    made_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    epsilon: Mapped[float] = mapped_column(sa.Float)  # per pin, all tables together
+    k: Mapped[int] = mapped_column(sa.Integer)
+    scales: Mapped[dict] = mapped_column(JSONB)
+    cells: Mapped[dict] = mapped_column(JSONB)
+    quartiers: Mapped[dict] = mapped_column(JSONB)

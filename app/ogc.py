@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import audit, exports, layers, openapi, territories
+from app import audit, exports, layers, openapi, release, territories
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import FEELINGS, TIMES_OF_DAY, Pin, Quartier, Territory
@@ -239,12 +239,14 @@ def _extent(territory: Territory, kind: Kind) -> dict:
     if box is not None:
         extent["spatial"] = {"bbox": [[round(v, 6) for v in box]], "crs": CRS84}
     if kind.temporal:
-        first, last = db.session.execute(
-            sa.select(sa.func.min(Pin.created_at), sa.func.max(Pin.created_at)).where(
-                Pin.territory_id == territory.id
-            )
-        ).one()
-        if not kind.staff:  # the public learns days, not the moment a pin was placed
+        if kind.staff:
+            first, last = db.session.execute(
+                sa.select(sa.func.min(Pin.created_at), sa.func.max(Pin.created_at)).where(
+                    Pin.territory_id == territory.id
+                )
+            ).one()
+        else:  # the public learns the days its release covers, never a pin's moment
+            first, last = release.covered(territory)
             first = first and layers.day_bound(first.date(), time.min)
             last = last and layers.day_bound(last.date(), time.max).replace(microsecond=0)
         extent["temporal"] = {
@@ -452,7 +454,10 @@ def _pin_filters(territory: Territory, kind: Kind, wanted: Query) -> layers.Filt
 
 def _hexagon_features(territory: Territory, kind: Kind, wanted: Query) -> list[dict]:
     filters = _pin_filters(territory, kind, wanted)
-    features = layers.gis_layer(territory, filters, kind.name)
+    try:
+        features = layers.gis_layer(territory, filters, kind.name)
+    except ValidationError as exc:  # a filter the public release does not hold
+        raise ParameterError(exc.fields, exc.message) from exc
     if wanted.bbox:
         shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
         box = shapely.box(*wanted.bbox)

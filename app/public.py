@@ -104,13 +104,13 @@ def quartier(slug: str, code: str):
 
 
 def what_was_said(territory: Territory, feature: dict) -> dict:
-    """ "Vous nous avez dit…": the quartier's pins aggregated, every count under k hidden
-    (DESIGN §6): hexagons of the public layer, top concerns by category and by time of
-    day. No point, no comment."""
+    """ "Vous nous avez dit…": the quartier's counts from the public release (DESIGN §6):
+    hexagons of the public layer, totals and top concerns by category and by time of
+    day, each stated only from k. No point, no comment."""
     from shapely.geometry import shape
 
-    from app import layers
-    from app.models import TIMES_OF_DAY, Category, Pin
+    from app import layers, release
+    from app.models import Category
 
     k = current_app.config["SUPPRESSION_K"]
     code = feature["properties"]["code"]
@@ -120,41 +120,31 @@ def what_was_said(territory: Territory, feature: dict) -> dict:
     outline = shape(feature["geometry"])
     public = layers.hexagon_layer(territory, layers.parse_filters(territory, {})).features
     hexagons = [f for f in public if shape(f["geometry"]).intersects(outline)]
-    in_quartier = [Pin.territory_id == territory.id, Pin.quartier_id == quartier.id]
-    feelings = dict(
-        db.session.execute(
-            sa.select(Pin.feeling, sa.func.count()).where(*in_quartier).group_by(Pin.feeling)
-        ).all()
-    )
-    categories = db.session.execute(
-        sa.select(Category.label_fr, Category.label_en, Pin.feeling, sa.func.count().label("n"))
-        .join(Category, Category.id == Pin.category_id)
-        .where(*in_quartier)
-        .group_by(Category.id, Pin.feeling)
-        .having(sa.func.count() >= k)
-        .order_by(sa.func.count().desc())
-    ).all()
+    summary = release.quartier_summary(territory, quartier.id)
     english = str(get_locale()) == "en"
-    times = dict(
-        db.session.execute(
-            sa.select(Pin.time_of_day, sa.func.count())
-            .where(*in_quartier, Pin.feeling == "unsafe")
-            .group_by(Pin.time_of_day)
-            .having(sa.func.count() >= k)
-        ).all()
-    )
+    labels = {
+        c.id: (c.label_en if english else c.label_fr)
+        for c in db.session.scalars(sa.select(Category))
+    }
+
+    def ranked(feeling: int) -> list[tuple[str, int]]:
+        named = [
+            (labels.get(c, "?"), counts[feeling])
+            for c, counts in summary["categories"].items()
+            if counts[feeling] is not None
+        ]
+        return sorted(named, key=lambda item: -item[1])[:5]
+
+    made = release.latest(territory)
     return {
         "k": k,
         "hexagons": hexagons,
-        "unsafe": feelings.get("unsafe", 0) if feelings.get("unsafe", 0) >= k else None,
-        "safe": feelings.get("safe", 0) if feelings.get("safe", 0) >= k else None,
-        "concerns": [
-            (en if english else fr, n) for fr, en, feeling, n in categories if feeling == "unsafe"
-        ][:5],
-        "strengths": [
-            (en if english else fr, n) for fr, en, feeling, n in categories if feeling == "safe"
-        ][:5],
-        "times": [(t, times[t]) for t in TIMES_OF_DAY if t in times],
+        "unsafe": summary["feelings"]["unsafe"],
+        "safe": summary["feelings"]["safe"],
+        "concerns": ranked(0),
+        "strengths": ranked(1),
+        "times": list(summary["times"].items()),
+        "release": made,
     }
 
 

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app import audit, auth, groups, pins
+from app import audit, auth, groups, pins, release
 from app.extensions import db
 from app.models import (
     WORKSHOP_KINDS,
@@ -218,6 +218,7 @@ def set_status(slug: str, workshop_id: int):
         workshop.opened_at = utcnow()
     else:
         workshop.closed_at = utcnow()
+        release.make_release(workshop)  # what the public will see of it
     db.session.commit()
     return redirect(url_for("workshops.show", slug=slug, workshop_id=workshop.id))
 

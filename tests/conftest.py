@@ -291,3 +291,20 @@ def pin_body(**changes) -> dict:
     }
     body.update(changes)
     return body
+
+
+@pytest.fixture
+def close_workshop(app):
+    """Close a workshop as its coordinator's button does, which makes its public release:
+    ``close_workshop(workshop_id)``."""
+    from app import release
+    from app.models import Workshop, utcnow
+
+    def close(workshop_id: int) -> None:
+        with app.app_context():
+            workshop = db.session.get(Workshop, workshop_id)
+            workshop.status, workshop.closed_at = "closed", utcnow()
+            release.make_release(workshop)
+            db.session.commit()
+
+    return close

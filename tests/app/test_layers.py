@@ -77,15 +77,18 @@ def test_unknown_filters_are_422_naming_the_field(client, rennes, query, field):
     assert field in response.get_json()["fields"]
 
 
-def test_net_layer_is_normalised(client, demo):
-    features = client.get(f"{BASE}/net?size=300").get_json()["features"]
+def test_net_layer_is_normalised(client, demo, make_user):
+    public = client.get(f"{BASE}/net?size=300").get_json()["features"]
+    assert public and all(-1 <= f["properties"]["net"] <= 1 for f in public)
+    assert client.get(f"{BASE}/net?feeling=unsafe").status_code == 422
+    login(client, make_user("police", "rennes").email)
+    features = client.get(f"{BASE}/net?size=300&full=1").get_json()["features"]
     assert features
     for feature in features:
         props = feature["properties"]
         assert props["net"] == pytest.approx(
             (props["unsafe"] - props["safe"]) / (props["unsafe"] + props["safe"]), abs=1e-4
         )
-    assert client.get(f"{BASE}/net?feeling=unsafe").status_code == 422
 
 
 def test_hotspots_find_the_demo_clusters(client, demo, make_user):
@@ -182,11 +185,12 @@ def test_all_pins_in_one_cell(client, make_workshop, make_user):
     code = make_workshop()["codes"][0]
     for _ in range(5):
         client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
-    hexagons = client.get(f"{BASE}/hexagons").get_json()["features"]
+    login(client, make_user("police", "rennes").email)
+    hexagons = client.get(f"{BASE}/hexagons?full=1").get_json()["features"]
     assert [f["properties"]["total"] for f in hexagons] == [5]
-    hotspots = client.get(f"{BASE}/hotspots").get_json()
+    hotspots = client.get(f"{BASE}/hotspots?full=1").get_json()
     assert all(f["properties"]["bin"] > 0 for f in hotspots["features"])
-    density = client.get(f"{BASE}/density?bandwidth=200").get_json()
+    density = client.get(f"{BASE}/density?bandwidth=200&full=1").get_json()
     assert density["features"] and density["peak_per_km2"] > 0
 
 
@@ -214,10 +218,12 @@ def test_stored_density_grid_gives_the_computed_density(app, client, make_worksh
         assert client.post(f"/api/v1/groups/{code}/pins", json=body).status_code == 201
     with app.app_context():
         territory = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
-        assert territory.grid_cell and db.session.scalar(
-            sa.select(sa.func.count()).where(Pin.grid_i.is_(None))
-        ) == 0
+        assert (
+            territory.grid_cell
+            and db.session.scalar(sa.select(sa.func.count()).where(Pin.grid_i.is_(None))) == 0
+        )
         filters = layers.parse_filters(territory, {"bandwidth": "300"})
+        filters.full = True  # exact counts (staff)
         stored, _support = layers.density_grid(territory, filters)
         territory.grid_cell = None  # in memory only: the per-request path
         computed, _support = layers.density_grid(territory, filters)

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AuditEvent
+from app.models import AuditEvent, Pin
 from tests.conftest import BLOSNE, login, pin_body
 
 GEOJSON = "application/geo+json"
@@ -67,12 +67,16 @@ def test_collections_depend_on_who_asks(client, rennes, paris, bearer):
     assert "paris-points" not in planner
 
 
-def test_collection_has_spatial_and_temporal_extent(client, pins):
+def test_collection_has_spatial_and_temporal_extent(app, client, pins, close_workshop):
     body = client.get("/ogc/collections/rennes-hexagons").get_json()
     west, south, east, north = body["extent"]["spatial"]["bbox"][0]
     assert -1.76 < west < east < -1.62 and 48.07 < south < north < 48.16
+    assert body["extent"]["temporal"]["interval"] == [[None, None]]  # nothing released yet
+    with app.app_context():
+        close_workshop(db.session.scalar(sa.select(Pin.workshop_id).limit(1)))
+    body = client.get("/ogc/collections/rennes-hexagons").get_json()
     start, end = body["extent"]["temporal"]["interval"][0]
-    assert start <= end and end.endswith("Z")
+    assert start <= end and end.endswith("Z")  # the days the release covers
     assert "temporal" not in client.get("/ogc/collections/rennes-quartiers").get_json()["extent"]
     assert client.get("/ogc/collections/rennes-nothing").status_code == 404
     assert client.get("/ogc/collections/lyon-quartiers").status_code == 404
@@ -208,9 +212,11 @@ def test_authenticated_reads_are_audited_anonymous_ones_not(app, client, pins, b
         assert events[0].details["filters"] == {"feeling": "unsafe"}
 
 
-def test_public_collections_take_whole_days_only(client, pins, bearer):
+def test_public_collections_take_whole_days_only(app, client, pins, bearer, close_workshop):
     """Instants a second apart would reveal when a pin under k was placed."""
     url = "/ogc/collections/rennes-hexagons"
+    with app.app_context():
+        close_workshop(db.session.scalar(sa.select(Pin.workshop_id).limit(1)))
     response = client.get(f"{url}/items?datetime=2026-01-01T10:00:00Z/..")
     assert response.status_code == 400 and "datetime" in response.get_json()["fields"]
     assert client.get(f"{url}/items?datetime=2020-01-01/..").status_code == 200
