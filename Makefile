@@ -49,11 +49,13 @@ var/secret_key:
 	mkdir -p var
 	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))' > $@
 
-# Start the embedded cluster (no-op with DATABASE_URL), migrate, load the Rennes demo.
+# Start the embedded cluster (no-op with DATABASE_URL), migrate, load the Rennes demo,
+# release what is due (closed workshops not yet released; open questionnaires).
 db: setup
 	$(FLASK) localdb start
 	$(FLASK) db upgrade
 	$(FLASK) demo load
+	$(FLASK) release make
 
 lint:
 	$(BIN)/ruff check app geo tests bench
