@@ -276,6 +276,28 @@ def test_writes_are_rate_limited_per_client(app, client, make_workshop):
     assert other.post(f"/api/v1/groups/{codes[1]}/pins", json=pin_body()).status_code == 201
 
 
+def test_a_window_reopens_after_its_period_and_old_counters_are_purged(app, client, code):
+    from app import ratelimit
+
+    with app.app_context():
+        db.session.execute(
+            sa.text(
+                "INSERT INTO rate_counter VALUES ('code:OLD', now() - interval '2 days', 5)"
+            )
+        )
+        db.session.commit()
+    ratelimit._last_purge["at"] = -1e9  # this worker has not purged yet
+    app.config["PIN_RATE_PER_CODE"] = (1, 1)
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    limited = client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+    time.sleep(1.1)
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    with app.app_context():
+        keys = db.session.scalars(sa.text("SELECT key FROM rate_counter")).all()
+    assert "code:OLD" not in keys and f"code:{code}" in keys
+
+
 def test_rate_counters_hold_no_ip_address(app, code):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = "203.0.113.77"
