@@ -41,6 +41,7 @@ DETAIL_CHARS = 200
 DETAIL_KEYS = 20
 NAME_CHARS = 40
 DETAILS_CHARS = 4000
+DEPTH = 4  # containers nested deeper are recorded as (cut) text
 # Query arguments of the audited views (layer and export filters, OGC API items, the
 # audit log's own filters); their values are recorded, cut to DETAIL_CHARS.
 QUERY_ARGS = frozenset(
@@ -56,10 +57,10 @@ def bounded(value, depth: int = 0):
     """A JSON value no larger than the log should hold: text cut, containers capped."""
     if value is None or isinstance(value, bool | int | float):
         return value
-    if isinstance(value, dict) and depth < 2:
+    if isinstance(value, dict) and depth < DEPTH:
         items = list(value.items())[:DETAIL_KEYS]
         return {str(k)[:NAME_CHARS]: bounded(v, depth + 1) for k, v in items}
-    if isinstance(value, list | tuple) and depth < 2:
+    if isinstance(value, list | tuple) and depth < DEPTH:
         return [bounded(v, depth + 1) for v in value[:DETAIL_KEYS]]
     return str(value)[:DETAIL_CHARS]
 
