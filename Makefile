@@ -13,8 +13,13 @@ PORT ?= 5000
 
 .PHONY: run test setup setup-test system-deps system-deps-test db lint bench stop clean
 
+# gunicorn with deploy/gunicorn.conf.py, not the development server: its access log
+# has no client address (no IP beside a pin write).
 run: setup db
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Ressenti on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo "First sign-in: create an admin account, then sign in at http://$(HOST):$(PORT)/connexion"
+	@echo "  $(FLASK) users create you@example.org --name 'Your Name' --role admin --generate-password"
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py 'app:create_app()'
 
 test: setup-test db
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -42,9 +42,11 @@ class Defaults:
     # quartier × feeling × category, quartier × feeling × time of day; a pin's total is
     # their sum (2.0), shown on the privacy page.
     PUBLIC_RELEASE_EPSILON = {"cells": 1.0, "categories": 0.5, "times": 0.5}
-    # Pin writes allowed per (count, seconds), per join code and per client address.
+    # Pin writes allowed per (count, seconds), per join code and per client; anonymous
+    # aggregated exports per client. Counted in PostgreSQL by every worker (app.ratelimit).
     PIN_RATE_PER_CODE = (120, 60)
     PIN_RATE_PER_CLIENT = (600, 60)
+    EXPORT_RATE_PER_CLIENT = (30, 60)
     # A tap this close (metres) outside the workshop's quartiers still counts as inside.
     PIN_BOUNDARY_TOLERANCE_M = 30.0
     COMMENT_MAX_LENGTH = 500

@@ -29,7 +29,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import audit, auth, layers, openapi, territories
+from app import audit, auth, layers, openapi, ratelimit, territories
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Category, Pin, Quartier, Workshop
@@ -394,6 +394,8 @@ def aggregate(slug: str, layer: str, fmt: str):
 
     Layers take the layer filters, k-suppressed for everyone, ``full=1`` for the
     territory's staff; actions: the public ones for everyone, all for the staff."""
+    if not current_user.is_authenticated:
+        ratelimit.limit_anonymous_exports()
     territory = layers.territory_or_404(slug)
     srid = _wanted_srid(territory) if fmt == "gpkg" else 4326
     features, filters = _aggregate_features(territory, layer)

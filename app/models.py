@@ -169,6 +169,20 @@ class LoginThrottle(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
+class RateCounter(db.Model):
+    """Requests counted for one rate-limit key in its current window (app.ratelimit).
+
+    UNLOGGED: counters are worth nothing after a crash, and writing no WAL keeps each
+    request cheap. Keys hold no IP address in clear (a keyed hash)."""
+
+    __tablename__ = "rate_counter"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    count: Mapped[int] = mapped_column(default=0)
+
+
 class AuditEvent(db.Model):
     """One line of the audit log. The database refuses UPDATE and DELETE on this table."""
 

@@ -96,7 +96,8 @@ DIAGNOSTIC = {openapi.JSON: openapi.ref("Diagnostic")}
 @bp.get("/api/v1/groups/<code>/pins")
 @openapi.operation(tag="pins", responses={200: PIN_LIST})
 def list_pins(code: str):
-    """The group's pins, newest first (empty for a shared questionnaire code)."""
+    """The group's pins, newest first (empty for a shared questionnaire code); comment
+    text only once approved, ``comment_status`` always."""
     group = groups.group_by_code(code)
     if _shared(group):
         return jsonify(pins=[])
@@ -130,12 +131,13 @@ def create_pin(code: str):
         if existing is None:
             raise
         return _replayed(existing, group, clean)
-    return jsonify(pins.to_json(pin)), 201
+    return jsonify(pins.to_json(pin, echo_comment=True)), 201
 
 
 def _replayed(existing: Pin, group: WorkshopGroup, clean: dict):
     if existing.group_id == group.id and pins.same_content(existing, clean):
-        return jsonify(pins.to_json(existing)), 200
+        # Same content: the text echoed is the one this client just sent.
+        return jsonify(pins.to_json(existing, echo_comment=True)), 200
     abort(409, description=_("Cet identifiant de point est déjà utilisé pour un autre point."))
 
 
@@ -166,7 +168,9 @@ def update_pin(code: str, pin_id: str):
         raise ValidationError({"category": _("Cette catégorie ne s'applique pas à ce ressenti.")})
     pins.apply(pin, clean)
     db.session.commit()
-    return jsonify(pins.to_json(pin))
+    # Echo a comment only to the write that sent it: anyone with the table's code may
+    # edit this pin, and must not read a pending comment written by someone else.
+    return jsonify(pins.to_json(pin, echo_comment="comment" in clean))
 
 
 @bp.delete("/api/v1/groups/<code>/pins/<pin_id>")

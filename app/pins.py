@@ -246,7 +246,16 @@ def same_content(pin: Pin, clean: dict) -> bool:
     )
 
 
-def to_json(pin: Pin, with_comment: bool = True) -> dict:
+# Comment text a resident's phone may read back from the server (DESIGN §6): approved
+# text only. Pending and rejected text stays in the database; the author's phone keeps
+# its own copy and learns the state from ``comment_status``.
+SHOWN_COMMENT_STATUSES = (None, "approved")
+
+
+def to_json(pin: Pin, with_comment: bool = True, echo_comment: bool = False) -> dict:
+    """A pin for the resident API. ``comment`` is present only when approved (or absent
+    altogether), or with ``echo_comment`` when answering the write that just sent it;
+    ``comment_status`` always is."""
     point = to_shape(pin.geom)
     data = {
         "id": str(pin.id),
@@ -259,6 +268,7 @@ def to_json(pin: Pin, with_comment: bool = True) -> dict:
         "updated_at": pin.updated_at.isoformat(),
     }
     if with_comment:
-        data["comment"] = pin.comment
+        if echo_comment or pin.comment_status in SHOWN_COMMENT_STATUSES:
+            data["comment"] = pin.comment
         data["comment_status"] = pin.comment_status
     return data

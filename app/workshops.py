@@ -286,10 +286,21 @@ def _live_context(territory: Territory, workshop: Workshop) -> dict:
     }
 
 
+LIVE_AUDIT_MINUTES = 10
+
+
 @bp.get("/<int:workshop_id>/direct.json")
 def live_feed(slug: str, workshop_id: int):
-    """Pins and counts for the live screen (no comment: it is projected in the hall)."""
+    """Pins and counts for the live screen (no comment: it is projected in the hall).
+
+    Raw points, so audited (DESIGN §6) — but the screen polls every few seconds: one
+    ``points.viewed`` row per user and workshop per LIVE_AUDIT_MINUTES, decided from
+    the audit table (the page's own row counts), so every worker and node agrees."""
     territory, workshop = _workshop(slug, workshop_id, READERS)
+    target = f"workshop:{workshop.id}"
+    if not audit.recently_recorded("points.viewed", target, current_user, LIVE_AUDIT_MINUTES):
+        audit.record("points.viewed", target=target, territory=territory, view="live.json")
+    db.session.commit()
     rows = db.session.scalars(
         sa.select(Pin).where(Pin.workshop_id == workshop.id).order_by(Pin.created_at)
     ).all()

@@ -82,6 +82,10 @@ form.addEventListener("submit", (event) => {
     comment: $("comment").value.trim() || null,
   };
   if (draft) Object.assign(fields, draft);
+  const edited = editing && store.pins[editing];
+  if (edited && !("comment" in edited) && !fields.comment) {
+    delete fields.comment; // someone else's comment awaiting moderation: leave it alone
+  }
   if (editing) {
     store.update(editing, fields);
   } else if (!draft) {
@@ -123,6 +127,12 @@ function listItem(pin) {
     comment.className = "pin-comment";
     comment.textContent = pin.comment;
     item.append(comment);
+  }
+  if (pin.comment_status === "pending" || pin.comment_status === "rejected") {
+    const moderation = document.createElement("p");
+    moderation.className = "pin-moderation muted";
+    moderation.textContent = text[`comment_${pin.comment_status}`];
+    item.append(moderation);
   }
   const edit = document.createElement("button");
   edit.type = "button";

@@ -21,6 +21,13 @@ function pick(object, keys) {
   return Object.fromEntries(keys.filter((k) => k in object).map((k) => [k, object[k]]));
 }
 
+// The server sends comment text back only once approved (DESIGN §6): while it waits for
+// moderation the phone that wrote it keeps its own copy.
+function withLocalComment(stored, local) {
+  if ("comment" in stored || !local) return stored;
+  return { ...stored, comment: local.comment ?? null };
+}
+
 export class PinStore {
   constructor({ code, api, shared, onChange, onClosed }) {
     this.key = `ressenti:pins:${code}`;
@@ -100,7 +107,9 @@ export class PinStore {
     const seen = new Set();
     for (const pin of pins) {
       seen.add(pin.id);
-      if (!busy.has(pin.id)) this.pins[pin.id] = { ...pin, state: "sent", known: true, server: pin };
+      if (busy.has(pin.id)) continue;
+      const server = withLocalComment(pin, this.pins[pin.id]);
+      this.pins[pin.id] = { ...server, state: "sent", known: true, server };
     }
     for (const [id, pin] of Object.entries(this.pins)) {
       if (pin.state === "sent" && !seen.has(id)) delete this.pins[id]; // deleted on another phone
@@ -183,7 +192,7 @@ export class PinStore {
     const pin = this.pins[job.id];
     if (response.ok) {
       if (response.status !== 204 && pin) {
-        const stored = await response.json();
+        const stored = withLocalComment(await response.json(), pin);
         const later = this.queue.slice(1).some((other) => other.id === job.id);
         this.pins[job.id] = { ...stored, state: later ? "pending" : "sent", known: true, server: stored };
         if (later) Object.assign(this.pins[job.id], pick(pin, PIN_FIELDS));

@@ -192,3 +192,54 @@ def test_public_cells_name_no_category(client, crowd, make_workshop, make_user, 
     login(client, make_user("planner", "rennes").email)
     full = client.get(f"{BASE}/hexagons.geojson?full=1").get_json()["features"]
     assert any("Bruit (1)" in f["properties"]["top_categories"] for f in full)
+
+
+def test_anonymous_requests_cannot_write_large_audit_rows(app, client, crowd):
+    huge = "x" * 20_000
+    response = client.get(f"{BASE}/hexagons.geojson?crs={huge}")
+    assert response.status_code == 200
+    with app.app_context():
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export"))
+        size = db.session.scalar(
+            sa.select(sa.func.length(sa.cast(AuditEvent.details, sa.Text))).where(
+                AuditEvent.id == event.id
+            )
+        )
+    assert event.actor == "anonymous"
+    assert event.details["filters"]["crs"] == "x" * 200
+    assert size < 4000
+
+
+def test_audit_details_are_bounded_and_unknown_arguments_not_copied(app):
+    from app import audit
+
+    with app.app_context():
+        event = audit.record(
+            "export",
+            actor="anonymous",
+            filters={"feeling": "unsafe", "y" * 5000: "z" * 5000, "other": "w"},
+            note="n" * 5000,
+            **{f"k{n}": "v" * 199 for n in range(40)},
+        )
+        db.session.commit()
+        details = event.details
+    assert details["filters"] == {"feeling": "unsafe", "unknown_args": 2}
+    assert details["note"] == "n" * 200
+    assert len(json.dumps(details)) < 4200 and details["truncated"] is True
+
+
+def test_anonymous_aggregated_exports_are_rate_limited(app, client, rennes, make_user):
+    app.config["EXPORT_RATE_PER_CLIENT"] = (2, 60)
+    for _ in range(2):
+        assert client.get(f"{BASE}/quartiers.geojson").status_code == 200
+    limited = client.get(f"{BASE}/quartiers.csv")
+    assert limited.status_code == 429 and limited.get_json()["error"] == "too_many_requests"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "127.0.0.2"
+    assert other.get(f"{BASE}/quartiers.geojson").status_code == 200
+    login(client, make_user("planner", "rennes").email)  # staff are not limited
+    assert client.get(f"{BASE}/quartiers.geojson").status_code == 200
+    with app.app_context():
+        keys = db.session.scalars(sa.text("SELECT key FROM rate_counter")).all()
+    assert keys and not any("127.0.0" in key for key in keys)

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -187,6 +196,45 @@ def test_another_groups_pin_cannot_be_touched(app, client, make_workshop):
     assert len(client.get(f"/api/v1/groups/{codes[0]}/pins").get_json()["pins"]) == 1
 
 
+def _set_comment_status(app, pin_id: str, status: str) -> None:
+    with app.app_context():
+        db.session.get(Pin, uuid.UUID(pin_id)).comment_status = status
+        db.session.commit()
+
+
+def test_only_approved_comment_text_is_listed(app, client, code):
+    """Anyone with the table's code reads its pins: pending and rejected text stays in
+    the database, only its status is sent (the author's phone keeps its own text)."""
+    bodies = {
+        status: pin_body(comment=f"Texte {status} de quelqu'un")
+        for status in ("pending", "approved", "rejected")
+    }
+    for status, body in bodies.items():
+        created = client.post(f"/api/v1/groups/{code}/pins", json=body)
+        assert created.get_json()["comment"] == body["comment"]  # echoed to its author
+        _set_comment_status(app, body["id"], status)
+    listing = client.get(f"/api/v1/groups/{code}/pins")
+    by_id = {p["id"]: p for p in listing.get_json()["pins"]}
+    assert by_id[bodies["approved"]["id"]]["comment"] == "Texte approved de quelqu'un"
+    for status in ("pending", "rejected"):
+        pin = by_id[bodies[status]["id"]]
+        assert "comment" not in pin and pin["comment_status"] == status
+        assert f"Texte {status}" not in listing.get_data(as_text=True)
+
+
+def test_editing_someone_elses_pin_does_not_reveal_its_pending_comment(app, client, code):
+    body = pin_body(comment="Mon voisin deale ici")
+    client.post(f"/api/v1/groups/{code}/pins", json=body)
+    url = f"/api/v1/groups/{code}/pins/{body['id']}"
+    other_phone = app.test_client()
+    moved = other_phone.patch(url, json={"time_of_day": "day"})
+    assert moved.status_code == 200
+    assert "comment" not in moved.get_json() and moved.get_json()["comment_status"] == "pending"
+    assert "deale" not in moved.get_data(as_text=True)
+    replaced = other_phone.patch(url, json={"comment": "Rue sombre"}).get_json()
+    assert replaced["comment"] == "Rue sombre"  # the text this client just sent
+
+
 def test_questionnaire_code_lists_nobodys_pins(client, make_workshop):
     code = make_workshop(kind="questionnaire", groups=1)["codes"][0]
     client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
@@ -208,9 +256,6 @@ def test_editing_an_approved_comment_sends_it_back_to_moderation(app, client, co
 
 
 def test_writes_are_rate_limited_per_code(app, client, code):
-    from app import ratelimit
-
-    ratelimit.windows.reset()
     app.config["PIN_RATE_PER_CODE"] = (3, 60)
     for _ in range(3):
         assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
@@ -218,13 +263,9 @@ def test_writes_are_rate_limited_per_code(app, client, code):
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     assert count_pins(app) == 3
-    ratelimit.windows.reset()
 
 
 def test_writes_are_rate_limited_per_client(app, client, make_workshop):
-    from app import ratelimit
-
-    ratelimit.windows.reset()
     app.config["PIN_RATE_PER_CLIENT"] = (2, 60)
     codes = make_workshop()["codes"]
     assert client.post(f"/api/v1/groups/{codes[0]}/pins", json=pin_body()).status_code == 201
@@ -233,7 +274,40 @@ def test_writes_are_rate_limited_per_client(app, client, make_workshop):
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "127.0.0.2"
     assert other.post(f"/api/v1/groups/{codes[1]}/pins", json=pin_body()).status_code == 201
-    ratelimit.windows.reset()
+
+
+def test_a_window_reopens_after_its_period_and_old_counters_are_purged(app, client, code):
+    from app import ratelimit
+
+    with app.app_context():
+        db.session.execute(
+            sa.text(
+                "INSERT INTO rate_counter VALUES ('code:OLD', now() - interval '2 days', 5)"
+            )
+        )
+        db.session.commit()
+    ratelimit._last_purge["at"] = -1e9  # this worker has not purged yet
+    app.config["PIN_RATE_PER_CODE"] = (1, 1)
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    limited = client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+    time.sleep(1.1)
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    with app.app_context():
+        keys = db.session.scalars(sa.text("SELECT key FROM rate_counter")).all()
+    assert "code:OLD" not in keys and f"code:{code}" in keys
+
+
+def test_rate_counters_hold_no_ip_address(app, code):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.77"
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    with app.app_context():
+        keys = db.session.scalars(sa.text("SELECT key FROM rate_counter")).all()
+    assert f"code:{code}" in keys
+    clients = [k for k in keys if k.startswith("client:")]
+    assert len(clients) == 1 and "203.0.113" not in clients[0]
+    assert len(clients[0]) == len("client:") + 24
 
 
 def test_no_ip_or_device_is_stored_with_a_pin(app, client, code):
@@ -311,3 +385,96 @@ def test_each_pin_knows_its_quartier_kept_by_the_database(app, client, code):
         shapes = {q.code: to_shape(q.geom) for q in db.session.scalars(sa.select(Quartier))}
     containing = [c for c, shape in shapes.items() if shape.intersects(Point(lon, lat))]
     assert quartier_of(body["id"]) == (min(containing) if containing else "Q.11")
+
+
+# -- under gunicorn: several worker processes, the shipped configuration ------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(app, database_url_for_tests, tmp_path):
+    """The app under gunicorn with deploy/gunicorn.conf.py and 4 workers on 127.0.0.1;
+    yields its URL and the file holding what it logged (access and error logs)."""
+    from app.config import PROJECT_ROOT
+
+    port = _free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_tests,
+        "RESSENTI_SECRET_KEY": "test-secret-key",
+        # 120 per code as shipped; a long window so a slow machine stays inside one.
+        "RESSENTI_PIN_RATE_PER_CODE": "[120, 600]",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "4",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+    command.append("app:create_app()")
+    with open(log, "wb") as out:
+        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, server, log)
+        yield url, log
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_until_up(url: str, server, log) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"gunicorn did not start:\n{log.read_text()}")
+
+
+def _post(url: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers)
+
+
+def test_rate_limit_holds_across_gunicorn_workers(app, code, gunicorn):
+    url, _log = gunicorn
+    target = f"{url}/api/v1/groups/{code}/pins"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: _post(target, pin_body()), range(150)))
+    statuses = [status for status, _headers in answers]
+    assert statuses.count(201) == 120, statuses
+    assert statuses.count(429) == 30
+    for status, headers in answers:
+        if status == 429:
+            assert 1 <= int(headers["Retry-After"]) <= 600
+    assert count_pins(app) == 120
+
+
+def test_gunicorn_logs_no_ip_with_a_pin_write(code, gunicorn):
+    url, log = gunicorn
+    status, _headers = _post(f"{url}/api/v1/groups/{code}/pins", pin_body(comment="Sombre"))
+    assert status == 201
+    deadline = time.monotonic() + 10
+    lines: list[str] = []
+    request_line = f"POST /api/v1/groups/{code}/pins"
+    while not lines and time.monotonic() < deadline:
+        lines = [line for line in log.read_text().splitlines() if request_line in line]
+        time.sleep(0.1)
+    assert lines, log.read_text()  # the write is logged …
+    assert "127.0.0.1" not in lines[0]  # … without the client's address

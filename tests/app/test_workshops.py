@@ -145,6 +145,42 @@ def test_live_feed_has_pins_and_no_comment(app, coordinator, make_workshop):
     assert again.status_code == 304
 
 
+def _points_viewed(app, workshop_id: int) -> list[tuple[str, str]]:
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(AuditEvent.actor, AuditEvent.target)
+            .where(AuditEvent.action == "points.viewed")
+            .order_by(AuditEvent.id)
+        ).all()
+    return [tuple(row) for row in rows if row.target == f"workshop:{workshop_id}"]
+
+
+def test_live_feed_is_audited_once_per_user_and_period(
+    app, coordinator, make_workshop, make_user, monkeypatch
+):
+    """The screen polls every few seconds: a raw read is audited without flooding."""
+    from app import workshops
+
+    workshop = make_workshop()
+    feed = f"/t/rennes/ateliers/{workshop['id']}/direct.json"
+    for _ in range(5):
+        assert coordinator.get(feed).status_code == 200
+    assert _points_viewed(app, workshop["id"]) == [
+        ("coordinator-rennes@example.org", f"workshop:{workshop['id']}")
+    ]
+    police = app.test_client()
+    login(police, make_user("police", "rennes").email)
+    police.get(feed)
+    police.get(feed)
+    assert [actor for actor, _ in _points_viewed(app, workshop["id"])] == [
+        "coordinator-rennes@example.org",
+        "police-rennes@example.org",
+    ]
+    monkeypatch.setattr(workshops, "LIVE_AUDIT_MINUTES", 0)  # the period has gone by
+    coordinator.get(feed)
+    assert len(_points_viewed(app, workshop["id"])) == 3
+
+
 def _pending_pin(client, workshop, text="Regroupements devant le hall, M. Dupont du 3e"):
     body = pin_body(comment=text)
     client.post(f"/api/v1/groups/{workshop['codes'][0]}/pins", json=body)

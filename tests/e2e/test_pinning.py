@@ -154,3 +154,40 @@ def test_closed_workshop_page_says_so(app, live_server, phone, make_workshop):
     response = phone.goto(f"{live_server}/j/{code}")
     assert response.status == 403
     assert "clôturé" in phone.locator("main").inner_text()
+
+
+def test_phone_keeps_its_own_pending_comment_and_others_see_none(
+    app, live_server, browser, phone, workshop
+):
+    """The server sends pending text to nobody: after a reload the author's phone still
+    shows its comment (from its own storage); another phone at the table only sees that
+    a comment awaits moderation, and editing that pin leaves the comment alone."""
+    code = workshop["codes"][0]
+    open_pin_page(phone, live_server, code)
+    phone.click("#place-centre")
+    phone.select_option("#category", "lighting")
+    phone.select_option("#time_of_day", "night")
+    phone.fill("#comment", "Lampadaire cassé devant le 12")
+    phone.click("#confirm")
+    expect(phone.locator("#sync")).to_have_attribute("data-waiting", "0")
+    phone.reload()
+    expect(phone.locator("#pin-list .state-sent")).to_have_count(1)
+    item = phone.locator("#pin-list li")
+    expect(item.locator(".pin-comment")).to_have_text("Lampadaire cassé devant le 12")
+    expect(item.locator(".pin-moderation")).to_contain_text("en attente de modération")
+
+    context = browser.new_context(**PHONE)
+    other = context.new_page()
+    other.goto(f"{live_server}/j/{code}")
+    expect(other.locator("#pin-list li")).to_have_count(1)
+    expect(other.locator("#pin-list li .pin-moderation")).to_be_visible()
+    expect(other.locator("#pin-list li .pin-comment")).to_have_count(0)
+    assert "Lampadaire" not in other.content()
+    other.locator("#pin-list li button", has_text="Modifier").click()
+    other.select_option("#time_of_day", "evening")
+    other.click("#confirm")
+    expect(other.locator("#sync")).to_have_attribute("data-waiting", "0")
+    with app.app_context():
+        pin = db.session.scalar(sa.select(Pin))
+        assert (pin.time_of_day, pin.comment) == ("evening", "Lampadaire cassé devant le 12")
+    context.close()
