@@ -47,7 +47,7 @@ def test_territory_page_lists_quartiers_with_area_and_map(client, rennes):
     assert len(rows) == 12
     areas = {name: area for _code, name, area in rows}
     assert areas["Le Blosne"] == "2,69\u00a0km²"  # French decimal comma
-    assert "folium-map" in page and "L.geoJson" in page
+    assert "data-layer-map" in page and "/static/js/layermap.js" in page
     assert "/api/v1/territories/rennes/streets.geojson" in page
 
 
