@@ -1,8 +1,8 @@
 """The territory dashboard for police, coordinators and planners: density, hexagons,
 Gi* hot spots, the net layer and (for those who may) raw points, with filters.
 
-The map is built by folium on the server (:mod:`app.dashboard_map`) from the same
-layer functions as the API.
+The map is described as data by :mod:`app.dashboard_map` from the same layer functions
+as the API, and drawn in the page by static/js/layermap.js.
 """
 
 from __future__ import annotations
@@ -46,13 +46,13 @@ def show(slug: str):
         compare = layers.parse_sets(territory, sets) if sets else None
     except ValidationError as exc:
         return _page(territory, None, exc.fields), 422
-    from app.dashboard_map import build_map  # folium: loaded with the first map
+    from app.dashboard_map import build_map
 
-    fmap, summary = build_map(territory, filters, compare)
-    return _page(territory, fmap, {}, summary)
+    spec, summary = build_map(territory, filters, compare)
+    return _page(territory, spec, {}, summary)
 
 
-def _page(territory, fmap, errors, summary=None):
+def _page(territory, map_spec, errors, summary=None):
     categories = db.session.scalars(sa.select(Category).order_by(Category.position)).all()
     workshops = db.session.scalars(
         sa.select(Workshop)
@@ -62,7 +62,7 @@ def _page(territory, fmap, errors, summary=None):
     return render_template(
         "dashboard/show.html",
         territory=territory,
-        fmap=fmap,
+        map_spec=map_spec,
         errors=errors,
         args=request.args,
         categories=categories,

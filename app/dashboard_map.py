@@ -1,23 +1,22 @@
-"""The dashboard's folium map: density, hexagons, hot spots, net, difference and raw
-points over the quartiers and streets. Imported on the first dashboard page only, so
-that workers serving the API do not load folium.
+"""The dashboard's map, described as data: density, hexagons, hot spots, net, difference
+and raw points over the quartiers and streets (drawn in the page by static/js/layermap.js).
 
-Every user text put in a popup is escaped here, since popups take HTML.
+Popups are lists of plain text lines: category labels and comments stay data and are
+inserted as text by the browser, never as markup or template source.
 """
 
 from __future__ import annotations
 
 import base64
 
-import folium
+import shapely
 import sqlalchemy as sa
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from geoalchemy2.shape import to_shape
-from markupsafe import escape
 
-from app import audit, layers, maps, territories
+from app import audit, layers, maps
 from app.dashboard import (
     COMMENT_READERS,
     FEELING_COLOURS,
@@ -30,40 +29,25 @@ from app.models import Category, Pin
 
 
 def build_map(territory, filters, compare=None) -> tuple[dict, dict]:
-    fmap = maps.base_map()
-    maps.add_streets(fmap, _streets_url(territory))
-    features = territories.quartier_features(territory)
-    maps.add_quartiers(fmap, features, _("%(area)s\u00a0km²", area="{area:.2f}"))
-    _add_density(fmap, territory, filters)
-    summary = _add_hexagons(fmap, territory, filters)
-    add_hotspots(fmap, territory, filters)
-    _add_net(fmap, territory, filters)
+    """The map's description and the totals of its hexagons."""
+    spec = maps.base_spec(territory)
+    spec["control"] = True
+    hexagons, summary = _hexagons(territory, filters)
+    spec["layers"] += [_density(territory, filters), hexagons, hotspots(territory, filters)]
+    spec["layers"].append(_net(territory, filters))
     if compare:
-        _add_difference(fmap, territory, filters, *compare)
-    _add_raw_points(fmap, territory, filters)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    bounds = territories.territory_bounds(territory)
-    if bounds:
-        fmap.fit_bounds(bounds)
-    return maps.render_parts(fmap), summary
+        spec["layers"].append(_difference(territory, filters, *compare))
+    spec["layers"].append(_raw_points(territory, filters))
+    return spec, summary
 
 
-def _streets_url(territory) -> str:
-    from flask import url_for
-
-    return url_for("public.streets", slug=territory.slug)
-
-
-def _add_density(fmap, territory, filters) -> None:
+def _density(territory, filters) -> dict:
     image = layers.density_image(territory, filters)
-    group = folium.FeatureGroup(name=_("Densité"), show=True)
-    if image is not None:
-        png, (west, south, east, north), _bandwidth = image
-        url = "data:image/png;base64," + base64.b64encode(png).decode()
-        folium.raster_layers.ImageOverlay(
-            url, bounds=[[south, west], [north, east]], interactive=False
-        ).add_to(group)
-    group.add_to(fmap)
+    if image is None:
+        return maps.image_layer(_("Densité"), True, None)
+    png, bbox, _bandwidth = image
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    return maps.image_layer(_("Densité"), True, url, bbox)
 
 
 def _hex_colour(total: int) -> str:
@@ -74,10 +58,10 @@ def _hex_colour(total: int) -> str:
     return colour
 
 
-def _add_hexagons(fmap, territory, filters) -> dict:
-    """Add the hexagon layer; return the totals it shows."""
+def _hexagons(territory, filters) -> tuple[dict, dict]:
+    """The hexagon layer and the totals it shows."""
     layer = layers.hexagon_layer(territory, filters)
-    group = folium.FeatureGroup(name=_("Hexagones"), show=False)
+    group = maps.layer(_("Hexagones"), False)
     for feature in layer.features:
         props = feature["properties"]
         lines = [
@@ -89,42 +73,20 @@ def _add_hexagons(fmap, territory, filters) -> dict:
             )
         ]
         lines += [f"{label} ({count})" for label, count in props["top_categories"]]
-        colour = _hex_colour(props["total"])
-        folium.GeoJson(
-            feature,
-            style_function=lambda _f, colour=colour: {
-                "color": "#555",
-                "weight": 0.5,
-                "fillColor": colour,
-                "fillOpacity": 0.7,
-            },
-            popup=folium.Popup("<br>".join(str(escape(line)) for line in lines), max_width=260),
-        ).add_to(group)
-    group.add_to(fmap)
-    return {
+        style = {**maps.cell_style(_hex_colour(props["total"]), 0.7), "color": "#555"}
+        group["features"].append(maps.feature(feature["geometry"], style, lines))
+    summary = {
         "unsafe": sum(f["properties"]["unsafe"] for f in layer.features),
         "safe": sum(f["properties"]["safe"] for f in layer.features),
         "cells": len(layer.features),
     }
+    return group, summary
 
 
-def add_cell(group, feature, colour: str, opacity: float, text: str, width: int = 240):
-    """One hexagon, filled, with a popup (``text`` is escaped: popups take HTML)."""
-    folium.GeoJson(
-        feature,
-        style_function=lambda _f: {
-            "color": colour,
-            "weight": 0.5,
-            "fillColor": colour,
-            "fillOpacity": opacity,
-        },
-        popup=folium.Popup(str(escape(text)), max_width=width),
-    ).add_to(group)
-
-
-def add_hotspots(fmap, territory, filters, show: bool = False) -> None:
+def hotspots(territory, filters, show: bool = False) -> dict:
+    """The Gi* hot and cold spots, coloured by confidence."""
     layer = layers.hotspot_layer(territory, filters)
-    group = folium.FeatureGroup(name=_("Points chauds (Gi*)"), show=show)
+    group = maps.layer(_("Points chauds (Gi*)"), show)
     for feature in layer.features:
         props = feature["properties"]
         text = _(
@@ -132,37 +94,38 @@ def add_hotspots(fmap, territory, filters, show: bool = False) -> None:
             z=props["z"],
             level={3: "99 %", 2: "95 %", 1: "90 %"}[abs(props["bin"])],
         )
-        add_cell(group, feature, HOTSPOT_COLOURS[props["bin"]], 0.75, text)
-    group.add_to(fmap)
+        style = maps.cell_style(HOTSPOT_COLOURS[props["bin"]], 0.75)
+        group["features"].append(maps.feature(feature["geometry"], style, [text]))
+    return group
 
 
-def _add_net(fmap, territory, filters) -> None:
-    group = folium.FeatureGroup(name=_("Ressenti net"), show=False)
+def _net(territory, filters) -> dict:
+    group = maps.layer(_("Ressenti net"), False)
     if not filters.feeling:
         for feature in layers.net_layer(territory, filters).features:
             props = feature["properties"]
             colour = FEELING_COLOURS["unsafe" if props["net"] > 0 else "safe"]
-            strength = abs(props["net"])
+            style = maps.cell_style(colour, 0.15 + 0.6 * abs(props["net"]))
             text = _("Net : %(net)s", net=props["net"])
-            add_cell(group, feature, colour, 0.15 + 0.6 * strength, text, 200)
-    group.add_to(fmap)
+            group["features"].append(maps.feature(feature["geometry"], style, [text]))
+    return group
 
 
-def _add_difference(fmap, territory, filters, a, b) -> None:
+def _difference(territory, filters, a, b) -> dict:
     """B's share of pins minus A's, per hexagon: red where B weighs more, blue less."""
-    group = folium.FeatureGroup(name=_("Différence B − A"), show=True)
+    group = maps.layer(_("Différence B − A"), True)
     features = layers.difference_layer(territory, filters, a, b).features
     top = max((abs(f["properties"]["difference"]) for f in features), default=0) or 1
     for feature in features:
         props = feature["properties"]
         colour = "#b2182b" if props["difference"] > 0 else "#2166ac"
-        strength = abs(props["difference"]) / top
+        style = maps.cell_style(colour, 0.1 + 0.7 * abs(props["difference"]) / top)
         text = _("A : %(a)d points, B : %(b)d points", a=props["a"], b=props["b"])
-        add_cell(group, feature, colour, 0.1 + 0.7 * strength, text, 220)
-    group.add_to(fmap)
+        group["features"].append(maps.feature(feature["geometry"], style, [text]))
+    return group
 
 
-def _add_raw_points(fmap, territory, filters) -> None:
+def _raw_points(territory, filters) -> dict:
     """Individual pins; approved comments only, and only for the roles of DESIGN §6."""
     pins = db.session.scalars(
         sa.select(Pin)
@@ -181,19 +144,18 @@ def _add_raw_points(fmap, territory, filters) -> None:
     )
     db.session.commit()
     labels = {c.id: c.label_fr for c in db.session.scalars(sa.select(Category))}
-    group = folium.FeatureGroup(name=_("Points"), show=False)
+    group = maps.layer(_("Points"), False)
     for pin in pins:
-        point = to_shape(pin.geom)
         text = f"{labels.get(pin.category_id, '')} · {pin.time_of_day}"
         if with_comments and pin.comment_status == "approved" and pin.comment:
             text += f" — « {pin.comment} »"
-        folium.CircleMarker(
-            [point.y, point.x],
-            radius=4,
-            weight=1,
-            color="#fff",
-            fill_color=FEELING_COLOURS[pin.feeling],
-            fill_opacity=0.9,
-            popup=folium.Popup(str(escape(text)), max_width=260),
-        ).add_to(group)
-    group.add_to(fmap)
+        style = {
+            "radius": 4,
+            "weight": 1,
+            "color": "#fff",
+            "fillColor": FEELING_COLOURS[pin.feeling],
+            "fillOpacity": 0.9,
+        }
+        geometry = shapely.geometry.mapping(to_shape(pin.geom))
+        group["features"].append(maps.feature(geometry, style, [text]))
+    return group

@@ -179,7 +179,7 @@ def _board_page(territory: Territory, actions: list[Action], errors: dict):
             Action.due_on < date.today(),
         )
     )
-    from app.followup_map import board_map  # folium: loaded with the first map
+    from app.followup_map import board_map
 
     return render_template(
         "followup/board.html",
@@ -190,7 +190,7 @@ def _board_page(territory: Territory, actions: list[Action], errors: dict):
         errors=errors,
         args=request.args,
         quartiers=territory.quartiers,
-        fmap=None if errors else board_map(territory, actions),
+        map_spec=None if errors else board_map(territory, actions),
         is_overdue=is_overdue,
         can_write=_can_write(territory),
     )
@@ -298,14 +298,14 @@ def show(slug: str, action_id: int):
 
 
 def _show_page(territory: Territory, action: Action, **update_form):
-    from app.followup_map import zone_map  # folium: loaded with the first map
+    from app.followup_map import zone_map
 
     return render_template(
         "followup/show.html",
         territory=territory,
         action=action,
         quartiers=action_quartiers(action),
-        fmap=zone_map(territory, [action]),
+        map_spec=zone_map(territory, [action]),
         before_after=before_after(action),
         is_overdue=is_overdue(action),
         can_write=_can_write(territory),
@@ -478,7 +478,7 @@ def _form(territory, action, values, errors, choices):
         action=action,
         values=values,
         errors=errors,
-        fmap=draw_map(territory, action),
+        map_spec=draw_map(territory, action),
         **choices,
     )
 

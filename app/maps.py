@@ -1,111 +1,105 @@
-"""Folium maps served from our own assets: Leaflet from static/vendor, never another host.
+"""Map descriptions for the pages: plain JSON-able dicts that static/js/layermap.js draws.
 
-Folium's defaults load Leaflet, jQuery, Bootstrap and fonts from public CDNs; a page
-that reaches another host breaks offline workshops and leaks residents' addresses, so
-every map built here replaces them with the npm-installed copies.
+A page puts the description in a JSON data island (``{{ spec|tojson }}``) and the module
+draws it with Leaflet, inserting every text (quartier names, titles, labels, comments)
+as text. Nothing here is markup, script or template source: user text stays data
+(DESIGN §3, §6).
+
+A description::
+
+    {"quartiers": FeatureCollection (properties: name, area), "streets": URL,
+     "tiles": {"url", "attribution", "name"} | None, "bounds": [[s, w], [n, e]] | None,
+     "control": bool (show the layer switcher), "layers": [layer, ...]}
+
+a layer: ``{"name", "show", "features": [feature, ...]}`` or, for a picture,
+``{"name", "show", "image": {"url", "bounds"}}``; a feature is GeoJSON whose properties
+hold ``style`` (Leaflet path options; a point also ``radius``) and ``popup``:
+``{"title": str | None, "lines": [str], "link": {"href", "text"} | None}``.
 """
 
 from __future__ import annotations
 
-import json
-import re
-
-import folium
-from branca.element import MacroElement, Template
+import shapely
 from flask import current_app, url_for
-from markupsafe import escape
+from flask_babel import gettext as _
 
-QUARTIER_STYLE = {"color": "#1f4e79", "weight": 2, "fillColor": "#4a90c2", "fillOpacity": 0.12}
-QUARTIER_HIGHLIGHT = {"weight": 4, "fillOpacity": 0.3}
-_VIEWPORT = re.compile(r"<meta name=\"viewport\"[^>]*>", re.S)
-STREET_STYLE = {"color": "#8a8a8a", "weight": 1, "opacity": 0.8}
+from app import territories
+from app.models import Territory
 
 
-class RemoteGeoJson(MacroElement):
-    """A GeoJSON layer fetched by the browser from one of our URLs, not embedded."""
-
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
-fetch({{ this.url_js }}, {credentials: "same-origin"})
-  .then(function (response) { return response.ok ? response.json() : null; })
-  .then(function (data) {
-    if (data) { L.geoJson(data, {{ this.options_js }}).addTo({{ this._parent.get_name() }}); }
-  })
-  .catch(function () {});
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, url: str, options: dict):
-        super().__init__()
-        self._name = "RemoteGeoJson"
-        self.url_js = _js(url)
-        self.options_js = _js(options)
-
-
-def _js(value) -> str:
-    """JSON for an inline script, safe against a closing ``</script>``."""
-    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-def base_map() -> folium.Map:
-    """A map with local Leaflet assets and the configured tile layer, if any."""
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False)
-    fmap.default_js = [
-        ("leaflet", url_for("static", filename="vendor/leaflet/leaflet.js")),
-        # folium's popups are built with jQuery.
-        ("jquery", url_for("static", filename="vendor/jquery/jquery.min.js")),
-    ]
-    fmap.default_css = [("leaflet_css", url_for("static", filename="vendor/leaflet/leaflet.css"))]
+def base_spec(territory: Territory, features: list[dict] | None = None) -> dict:
+    """The territory's quartiers (or ``features``), streets and tiles; no layer yet."""
+    if features is None:
+        features = territories.quartier_features(territory)
     tile_url = current_app.config.get("TILE_URL")
-    if tile_url:
-        folium.TileLayer(
-            tiles=tile_url, attr=current_app.config["TILE_ATTRIBUTION"], max_zoom=19
-        ).add_to(fmap)
-    return fmap
-
-
-def add_streets(fmap: folium.Map, streets_url: str) -> None:
-    """Draw street centre-lines under the quartiers, fetched after the page loads."""
-    folium.map.CustomPane("streets", z_index=350, pointer_events=False).add_to(fmap)
-    RemoteGeoJson(
-        streets_url, {"pane": "streets", "interactive": False, "style": STREET_STYLE}
-    ).add_to(fmap)
-
-
-def add_quartiers(fmap: folium.Map, features: list[dict], area_label: str) -> None:
-    """Outline quartiers, each with a tooltip giving its name and area.
-
-    Names come from imported files: they are escaped here because folium's tooltip
-    inserts property values as HTML.
-    """
-    shown = [
-        {
-            **feature,
-            "properties": {
-                "label": str(escape(feature["properties"]["name"])),
-                "area": area_label.format(area=feature["properties"]["area_km2"]),
-            },
-        }
-        for feature in features
-    ]
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": shown},
-        name="quartiers",
-        style_function=lambda _feature: QUARTIER_STYLE,
-        highlight_function=lambda _feature: QUARTIER_HIGHLIGHT,
-        tooltip=folium.GeoJsonTooltip(fields=["label", "area"], labels=False),
-    ).add_to(fmap)
-
-
-def render_parts(fmap: folium.Map) -> dict[str, str]:
-    """Split a folium map into the pieces our page template places: head, body, script."""
-    root = fmap.get_root()
-    root.render()
-    header = _VIEWPORT.sub("", root.header.render())  # ours allows zooming the page
     return {
-        "header": header,
-        "html": root.html.render(),
-        "script": root.script.render(),
+        "quartiers": {
+            "type": "FeatureCollection",
+            "features": [_quartier(feature) for feature in features],
+        },
+        "streets": url_for("public.streets", slug=territory.slug),
+        "tiles": {
+            "url": tile_url,
+            "attribution": current_app.config["TILE_ATTRIBUTION"],
+            "name": _("Fond de plan"),
+        }
+        if tile_url
+        else None,
+        "bounds": territories.territory_bounds(territory),
+        "control": False,
+        "layers": [],
     }
+
+
+def _quartier(feature: dict) -> dict:
+    props = feature["properties"]
+    return {
+        "type": "Feature",
+        "geometry": feature["geometry"],
+        "properties": {
+            "name": str(props["name"]),
+            "area": _("%(area)s\u00a0km²", area=f"{props['area_km2']:.2f}"),
+        },
+    }
+
+
+def layer(name: str, show: bool) -> dict:
+    """An empty overlay named for people (the layer switcher shows ``name``)."""
+    return {"name": str(name), "show": bool(show), "features": []}
+
+
+def image_layer(name: str, show: bool, url: str | None, bbox=None) -> dict:
+    """A picture overlay (the density) over ``bbox`` = (west, south, east, north)."""
+    image = None
+    if url is not None:
+        west, south, east, north = bbox
+        image = {"url": url, "bounds": [[south, west], [north, east]]}
+    return {"name": str(name), "show": bool(show), "image": image}
+
+
+def feature(geometry: dict, style: dict, lines: list, title=None, link: dict | None = None) -> dict:
+    """A GeoJSON feature drawn with ``style``, whose popup shows ``title`` and ``lines``
+    (plain text each) and an optional ``link`` ``{"href", "text"}``."""
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            "style": style,
+            "popup": {
+                "title": None if title is None else str(title),
+                "lines": [str(line) for line in lines],
+                "link": link,
+            },
+        },
+    }
+
+
+def cell_style(colour: str, opacity: float) -> dict:
+    """A filled hexagon of one colour."""
+    return {"color": colour, "weight": 0.5, "fillColor": colour, "fillOpacity": round(opacity, 3)}
+
+
+def bounds_of(shapes: list) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` around shapely ``shapes``, for Leaflet."""
+    west, south, east, north = shapely.union_all(shapes).bounds
+    return [[south, west], [north, east]]

@@ -52,28 +52,20 @@ def _territory_or_404(slug: str) -> Territory:
     return territory
 
 
-def _map_parts(territory: Territory, features: list[dict], bounds) -> dict[str, str]:
-    from app import maps  # folium: loaded with the first map page
-
-    fmap = maps.base_map()
-    maps.add_streets(fmap, url_for("public.streets", slug=territory.slug))
-    maps.add_quartiers(fmap, features, _("%(area)s km²", area="{area:.2f}"))
-    if bounds:
-        fmap.fit_bounds(bounds)
-    return maps.render_parts(fmap)
-
-
 @bp.get("/t/<slug>")
 def territory(slug: str):
     """A territory's quartiers on a map, with name and area. 404 for an unknown slug."""
     territory = _territory_or_404(slug)
     features = territories.quartier_features(territory)
-    parts = _map_parts(territory, features, territories.territory_bounds(territory))
     from flask_login import current_user
+
+    from app import maps
+
+    spec = maps.base_spec(territory, features)
 
     staff = current_user.is_authenticated and current_user.can_see(territory)
     return render_template(
-        "public/territory.html", territory=territory, features=features, fmap=parts, staff=staff
+        "public/territory.html", territory=territory, features=features, map_spec=spec, staff=staff
     )
 
 
@@ -89,14 +81,14 @@ def quartier(slug: str, code: str):
     feature = features[0]
     said = what_was_said(territory, feature)
     actions = public_actions(territory, code)
-    from app.followup_map import public_quartier_map  # folium: loaded with the first map
+    from app.followup_map import public_quartier_map
 
-    parts = public_quartier_map(territory, feature, said["hexagons"], actions)
+    spec = public_quartier_map(territory, feature, said["hexagons"], actions)
     return render_template(
         "public/quartier.html",
         territory=territory,
         quartier=feature["properties"],
-        fmap=parts,
+        map_spec=spec,
         said=said,
         actions=actions,
         time_labels={k: v[str(get_locale()) == "en"] for k, v in TIME_LABELS.items()},

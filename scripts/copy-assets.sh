@@ -6,8 +6,6 @@ rm -rf static/vendor
 mkdir -p static/vendor/leaflet
 cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
       node_modules/leaflet/dist/images node_modules/leaflet/LICENSE static/vendor/leaflet/
-mkdir -p static/vendor/jquery
-cp node_modules/jquery/dist/jquery.min.js node_modules/jquery/LICENSE.txt static/vendor/jquery/
 mkdir -p static/vendor/html-to-image
 cp node_modules/html-to-image/dist/html-to-image.js node_modules/html-to-image/LICENSE \
    static/vendor/html-to-image/

@@ -47,7 +47,7 @@ def test_territory_page_lists_quartiers_with_area_and_map(client, rennes):
     assert len(rows) == 12
     areas = {name: area for _code, name, area in rows}
     assert areas["Le Blosne"] == "2,69\u00a0km²"  # French decimal comma
-    assert "folium-map" in page and "L.geoJson" in page
+    assert "data-layer-map" in page and "/static/js/layermap.js" in page
     assert "/api/v1/territories/rennes/streets.geojson" in page
 
 
@@ -59,7 +59,7 @@ def test_no_page_loads_assets_from_another_host(client, rennes):
 
 
 def test_tile_layer_follows_configuration(app, client, rennes):
-    assert "L.tileLayer" not in client.get("/t/rennes").get_data(as_text=True)
+    assert '"tiles": null' in client.get("/t/rennes").get_data(as_text=True)
     app.config["TILE_URL"] = "https://tiles.example.org/{z}/{x}/{y}.png"
     page = client.get("/t/rennes").get_data(as_text=True)
     assert "https://tiles.example.org/{z}/{x}/{y}.png" in page

@@ -17,6 +17,8 @@ def test_csp_forbids_inline_scripts_except_nonced_ones(client, rennes):
     tags = SCRIPT_TAG.findall(response.get_data(as_text=True))
     assert len(tags) >= 2
     for attributes in tags:
+        if 'type="application/json"' in attributes:
+            continue  # a data island: never executed
         assert "src=" in attributes or f'nonce="{nonce}"' in attributes, attributes
     # A fresh nonce on every response.
     assert nonce not in client.get("/t/rennes").headers["Content-Security-Policy"]

@@ -31,10 +31,12 @@ def test_action_from_proposal_to_the_public_page(
     page.fill("#due_on", "2027-06-30")
 
     # Draw a triangle around the pins in Le Blosne with leaflet-draw.
-    map_name = page.evaluate("Object.keys(window).find(k => /^map_[0-9a-f]+$/.test(k))")
-    page.evaluate(f"window['{map_name}'].setView([{BLOSNE[1]}, {BLOSNE[0]}], 16)")
+    page.locator(".leaflet-draw-draw-polygon").wait_for()  # the map's modules have run
+    page.evaluate(
+        f"document.querySelector('.layer-map').leafletMap.setView([{BLOSNE[1]}, {BLOSNE[0]}], 16)"
+    )
     page.click(".leaflet-draw-draw-polygon")  # scrolls the map into view
-    box = page.locator(".folium-map").bounding_box()
+    box = page.locator(".layer-map").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     for dx, dy in ((-80, 60), (80, 60), (0, -80), (-80, 60)):  # back to the first: closed
         page.mouse.click(cx + dx, cy + dy)

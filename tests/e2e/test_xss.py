@@ -3,6 +3,9 @@
 A page fails if a dialog opens, a payload's script runs, the browser reports a CSP
 violation (markup got through escaping and only the CSP stopped it), or an element
 of a payload exists in the DOM. To cover a new page, add one line to XSS_PAGES.
+
+Maps get their own test: every popup and tooltip is opened and must show the template
+and JS-string payload (MAP_PAYLOAD) verbatim, never evaluated (no 1337, no dialog).
 """
 
 from __future__ import annotations
@@ -23,13 +26,26 @@ PAYLOADS = [
     "</script><script>alert(1);window.__xss=1</script>",
     '<b id=xss-b onmouseover="alert(1);window.__xss=1">{{7*7}}</b>',
     '<a id=xss-a href="javascript:alert(1)">lien</a>',
+    "{{ 7*191 }}",
+    "{% if 1 %}X{% endif %}",
+    "${alert(1)}",
+    "\\`",
+    "</script><script>alert(1)</script>",
 ]
+# Evaluated as a template it shows 1337 or X; in a JS string or template literal it opens
+# dialogs. Short enough (≤ 100) for a category label. Put in every field a map shows.
+MAP_PAYLOAD = (
+    "{{ 7*191 }} {% if 1 %}X{% endif %} ${alert(1)} \\`;alert(2)// "
+    "</script><script>alert(3)</script>"
+)
+PAYLOADS.append(MAP_PAYLOAD)
 
 # (who is signed in, URL with {placeholders}) — one line per page that shows user text.
 XSS_PAGES = [
     ("anonymous", "/"),
     ("anonymous", "/t/xss"),
     ("anonymous", "/t/xss/q/Q0"),
+    ("anonymous", "/t/xss/q/{map_quartier}"),
     ("admin", "/admin/utilisateurs"),
     ("admin", "/admin/utilisateurs/{victim_id}"),
     ("admin", "/admin/journal"),
@@ -43,6 +59,9 @@ XSS_PAGES = [
     ("anonymous", "/j/{code}/diagnostic"),
     ("admin", "/admin/categories"),
     ("admin", "/t/rennes/tableau-de-bord/"),
+    ("coordinator", "/t/rennes/tableau-de-bord/"),
+    ("police", "/t/rennes/tableau-de-bord/"),
+    ("planner", "/t/rennes/tableau-de-bord/"),
     ("anonymous", "/ogc/collections?f=html"),
     ("anonymous", "/ogc/collections/xss-quartiers/items?f=html"),
     ("admin", "/ogc/collections/rennes-points/items?f=html"),
@@ -59,6 +78,7 @@ WATCH = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective));
 """
+STAFF = ("coordinator", "police", "planner")
 INJECTED = "#xss-img, #xss-svg, #xss-b, #xss-a, img[src='x'], [onerror], [onload], [onmouseover]"
 
 
@@ -89,6 +109,7 @@ def poisoned(app, runner, tmp_path, make_user, make_workshop):
     assert result.exit_code == 0, result.output
     admin = make_user("admin", email="admin@example.org", name=PAYLOADS[1])
     victim = make_user("planner", "xss", email="victim@example.org", name=PAYLOADS[2])
+    staff = {role: make_user(role, "rennes", name=MAP_PAYLOAD) for role in STAFF}
     runner.invoke(args=["users", "token", "create", victim.email, "--name", PAYLOADS[3]])
     client = app.test_client()
     for payload in PAYLOADS:  # failed logins store the typed e-mail in the audit log
@@ -102,11 +123,14 @@ def poisoned(app, runner, tmp_path, make_user, make_workshop):
             client.post(f"/api/v1/groups/{code}/pins", json=pin_body(comment=payload)).status_code
             == 201
         )
+    _approve_comments(app)
     diagnostic = dict.fromkeys(("troubles", "causes", "solutions", "residents_role"), PAYLOADS[5])
     client.put(f"/api/v1/groups/{code}/diagnostic", json={**diagnostic, "proposals": PAYLOADS})
     action_id = _poison_action(app, workshop["id"])
     return {
         "admin": admin,
+        **staff,
+        "map_quartier": f"Q{PAYLOADS.index(MAP_PAYLOAD)}",
         "victim_id": victim.id,
         "code": code,
         "workshop_id": workshop["id"],
@@ -123,13 +147,13 @@ def _poison_action(app, workshop_id: int) -> int:
         workshop = db.session.get(Workshop, workshop_id)
         zone = db.session.scalar(db.select(Quartier.geom).where(Quartier.code == "Q.11"))
         theme = db.session.scalar(db.select(Theme).where(Theme.code == "aller_vers"))
-        theme.label_fr = PAYLOADS[3]
+        theme.label_fr = MAP_PAYLOAD
         proposals = db.session.scalars(db.select(Proposal)).all()
         for proposal in proposals:
             proposal.theme = theme
         action = Action(
             territory_id=workshop.territory_id,
-            title=PAYLOADS[0],
+            title=MAP_PAYLOAD,
             description=PAYLOADS[1],
             theme=theme,
             partners=["mediation"],
@@ -150,12 +174,27 @@ def _poison_action(app, workshop_id: int) -> int:
 
 
 def _poison_category(app) -> None:
+    """The pins' category (lighting) is shown in map popups: it gets MAP_PAYLOAD."""
     from app.extensions import db
     from app.models import Category
 
     with app.app_context():
         category = db.session.scalar(db.select(Category).where(Category.code == "lighting"))
-        category.label_fr = category.label_en = PAYLOADS[2]
+        category.label_fr = category.label_en = MAP_PAYLOAD
+        other = db.session.scalar(
+            db.select(Category).where(Category.code != "lighting").order_by(Category.position)
+        )
+        other.label_fr = other.label_en = PAYLOADS[2]
+        db.session.commit()
+
+
+def _approve_comments(app) -> None:
+    """Approved comments reach the dashboard's raw points (for the roles that read them)."""
+    from app.extensions import db
+    from app.models import Pin
+
+    with app.app_context():
+        db.session.execute(db.update(Pin).values(comment_status="approved"))
         db.session.commit()
 
 
@@ -166,6 +205,7 @@ def _poison_workshop(app, workshop_id: int) -> None:
     with app.app_context():
         workshop = db.session.get(Workshop, workshop_id)
         workshop.place, workshop.edition = PAYLOADS[6], PAYLOADS[3]
+        workshop.title = f"{PAYLOADS[4]} {MAP_PAYLOAD}"
         for group, payload in zip(workshop.groups, PAYLOADS[1:], strict=False):
             group.name = payload
         db.session.commit()
@@ -178,8 +218,8 @@ def test_stored_payloads_stay_text(poisoned, live_server, browser, who, path):
     page = context.new_page()
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    if who == "admin":
-        sign_in(page, live_server, poisoned["admin"].email)
+    if who != "anonymous":
+        sign_in(page, live_server, poisoned[who].email)
     page.goto(live_server + path.format(**poisoned))
     page.wait_for_load_state("networkidle")
     for shape in page.locator("path.leaflet-interactive").all():
@@ -192,4 +232,68 @@ def test_stored_payloads_stay_text(poisoned, live_server, browser, who, path):
     assert page.evaluate("window.__csp") == []
     assert page.locator(INJECTED).count() == 0
     assert any(payload.split(">")[0] in text for payload in PAYLOADS), "no payload on the page"
+    context.close()
+
+
+# (who, page with a map): every one shows MAP_PAYLOAD in a popup or tooltip.
+MAP_PAGES = [
+    ("anonymous", "/t/xss"),  # quartier names, in tooltips
+    ("anonymous", "/t/xss/q/{map_quartier}"),  # the quartier's name
+    ("anonymous", "/t/rennes/q/Q.11"),  # a public action's title
+    ("admin", "/t/rennes/tableau-de-bord/"),  # category labels, approved comments
+    ("coordinator", "/t/rennes/tableau-de-bord/"),
+    ("police", "/t/rennes/tableau-de-bord/"),
+    ("planner", "/t/rennes/tableau-de-bord/"),  # labels only: no comment for planners
+    ("coordinator", "/t/rennes/suivi/"),  # the CLSPD board: action titles
+    ("police", "/t/rennes/suivi/actions/{action_id}"),
+    ("admin", "/t/rennes/suivi/actions/{action_id}/modifier"),
+]
+
+# Opens every popup and tooltip of the page's maps, one after the other, and returns
+# the text each showed. (Run by Playwright over the DevTools protocol: the CSP does not
+# apply to it, and it adds nothing to the page.)
+OPEN_ALL = """() => {
+  const seen = [];
+  const read = () => {
+    for (const node of document.querySelectorAll('.leaflet-popup-content, .leaflet-tooltip')) {
+      seen.push(node.innerText);
+    }
+  };
+  const fire = (node, type) => node.dispatchEvent(
+    new MouseEvent(type, {bubbles: true, cancelable: true, view: window}));
+  for (const shape of [...document.querySelectorAll('.leaflet-interactive')].slice(0, 800)) {
+    fire(shape, 'mouseover');
+    fire(shape, 'click');
+    read();
+    fire(shape, 'mouseout');
+  }
+  return seen;
+}"""
+
+
+@pytest.mark.parametrize(("who", "path"), MAP_PAGES)
+def test_map_popups_show_user_text_verbatim(poisoned, live_server, browser, who, path):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1200, "height": 900})
+    context.add_init_script(WATCH)
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    if who != "anonymous":
+        sign_in(page, live_server, poisoned[who].email)
+    page.goto(live_server + path.format(**poisoned))
+    page.wait_for_load_state("networkidle")
+    page.locator(".leaflet-interactive").first.wait_for(state="attached")
+    for checkbox in page.locator(".leaflet-control-layers-overlays input").all():
+        if not checkbox.is_checked():
+            checkbox.check()  # every layer on: raw points, net, hexagons…
+    page.locator(".leaflet-interactive >> visible=true").first.click(force=True)  # a real one
+    seen = page.evaluate(OPEN_ALL)
+    shown = "\n".join(seen)
+    assert MAP_PAYLOAD in shown, seen[:10]  # verbatim: neither evaluated nor mangled
+    assert "1337" not in shown and "1337" not in page.locator("body").inner_text()
+    assert "\nX\n" not in f"\n{shown}\n"
+    assert dialogs == []
+    assert page.evaluate("window.__xss") is None
+    assert page.evaluate("window.__csp") == []
+    assert page.locator(INJECTED).count() == 0
     context.close()
