@@ -93,7 +93,9 @@ def test_deep_json_and_lone_surrogates_are_refused_naming_the_field(client, make
     assert list(response.get_json()["fields"]) == ["body"]
     body = json.dumps(pin_body(comment="x\ud800y"))
     assert "\\ud800" in body
-    response = client.post(f"/api/v1/groups/{code}/pins", data=body, content_type="application/json")
+    response = client.post(
+        f"/api/v1/groups/{code}/pins", data=body, content_type="application/json"
+    )
     assert response.status_code == 400 and list(response.get_json()["fields"]) == ["comment"]
     nested = {"proposals": [{"a": json.loads("[" * 70 + "]" * 70)}], "x": "\ud800"}
     response = client.put(
@@ -261,6 +263,8 @@ def test_no_route_answers_5xx_to_bad_input(app, bad_input_setup):
                     except Exception as exc:  # noqa: BLE001 - what the server would 500 on
                         status = f"{type(exc).__name__}: {str(exc)[:120]}"
                     if not isinstance(status, int) or status >= 500:
-                        failures.append(f"{who} {method} {url}?{query} {(body or '')[:40]} -> {status}")
+                        failures.append(
+                            f"{who} {method} {url}?{query} {(body or '')[:40]} -> {status}"
+                        )
     assert cases > 2000
     assert not failures, f"{len(failures)} of {cases}:\n" + "\n".join(failures[:80])
