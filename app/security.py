@@ -22,6 +22,8 @@ from app.errors import ValidationError
 _SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_RAW_PATHS = re.compile(r"^/api/v1/territories/[^/]+/pins\.|/direct\.json$")
+_OGC_COLLECTION = re.compile(r"^/ogc/collections/([^/]+)")
 # Deeper JSON than this is refused: no request of ours nests beyond a few levels.
 MAX_JSON_DEPTH = 64
 PG_INT_MAX = 2**31 - 1
@@ -134,7 +136,29 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if _private(response):
+            headers["Cache-Control"] = "no-store"
         return response
+
+
+def _private(response) -> bool:
+    """Whether no cache (browser, proxy) may keep this response: anything served to a
+    signed-in user, raw pins and their exports, staff OGC collections, the live feed."""
+    if request.path.startswith("/static/"):
+        return False  # the same files for everyone
+    user = g.get("_login_user")  # set once the view or its template looked at the user
+    if user is not None and user.is_authenticated:
+        return True
+    if _RAW_PATHS.search(request.path):
+        return True
+    match = _OGC_COLLECTION.match(request.path)
+    return bool(match) and match.group(1).endswith(_staff_suffixes())
+
+
+def _staff_suffixes() -> tuple[str, ...]:
+    from app.ogc import KINDS
+
+    return tuple("-" + name for name, kind in KINDS.items() if kind.staff)
 
 
 class JSONRefused(ValueError):

@@ -38,7 +38,7 @@ def test_security_headers(client):
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert headers["X-Frame-Options"] == "DENY"
     assert "Strict-Transport-Security" not in headers
-    secure = client.get("/", base_url="https://ressenti.example.org").headers
+    secure = client.get("/", base_url="https://localhost").headers
     assert secure["Strict-Transport-Security"].startswith("max-age=")
 
 
@@ -268,3 +268,61 @@ def test_no_route_answers_5xx_to_bad_input(app, bad_input_setup):
                         )
     assert cases > 2000
     assert not failures, f"{len(failures)} of {cases}:\n" + "\n".join(failures[:80])
+
+
+# -- hosts and caching -------------------------------------------------------------------------
+
+
+def test_only_configured_hosts_are_answered(database_url_for_tests, client, rennes):
+    from app import create_app
+    from tests.conftest import _test_config
+
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/ogc", headers={"Host": "evil.example"}).status_code == 400
+    links = client.get("/ogc?f=json").get_json()["links"]
+    assert all(link["href"].startswith("http://localhost/") for link in links)
+    assert client.get("/", headers={"Host": "127.0.0.1:5000"}).status_code == 200
+
+    behind_proxy = create_app(
+        _test_config(database_url_for_tests, PROXY_FIX=True, TRUSTED_HOSTS="ressenti.example.org")
+    ).test_client()
+    forged = {"Host": "ressenti.example.org", "X-Forwarded-Host": "evil.example"}
+    assert behind_proxy.get("/ogc?f=json", headers=forged).status_code == 400
+    proxied = {"Host": "127.0.0.1", "X-Forwarded-Host": "ressenti.example.org"}
+    links = behind_proxy.get("/ogc?f=json", headers=proxied).get_json()["links"]
+    assert all(link["href"].startswith("http://ressenti.example.org/") for link in links)
+    assert behind_proxy.get("/", headers={"Host": "localhost"}).status_code == 400
+
+
+def test_staff_pages_raw_data_and_exports_are_never_stored(
+    client, rennes, make_workshop, make_user, make_token
+):
+    from tests.conftest import login
+
+    workshop = make_workshop()
+    planner = make_token(make_user("planner", "rennes"))
+    bearer = {"Authorization": f"Bearer {planner}"}
+
+    def stored(path, **kwargs) -> bool:
+        response = client.get(path, **kwargs)
+        assert response.status_code < 500, path
+        return "no-store" not in response.headers.get("Cache-Control", "")
+
+    # Public pages and public collections may be cached.
+    assert stored("/") and stored("/t/rennes") and stored("/static/css/app.css")
+    assert stored("/ogc/collections/rennes-hexagons/items")
+    # Raw data, staff collections and exports are not, whoever asks (refusals included).
+    for path in (
+        "/api/v1/territories/rennes/pins.csv",
+        "/api/v1/territories/rennes/pins.geojson",
+        "/ogc/collections/rennes-points/items",
+        "/ogc/collections/rennes-hexagons-full/items",
+    ):
+        assert not stored(path, headers=bearer), path
+        assert not stored(path), path
+    assert not stored("/api/v1/me", headers=bearer)
+    login(client, make_user("coordinator", "rennes").email)
+    assert not stored("/")
+    assert not stored(f"/t/rennes/ateliers/{workshop['id']}/direct.json")
+    assert not stored("/t/rennes")
+    assert stored("/static/css/app.css")
