@@ -46,6 +46,9 @@ def configure(app: Flask, test_config: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = url
     if test_config:
         app.config.update(test_config)
+    hosts = app.config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):  # RESSENTI_TRUSTED_HOSTS="a.example.org, b.example.org"
+        app.config["TRUSTED_HOSTS"] = [h for h in hosts.replace(",", " ").split() if h]
     app.config["USES_LOCALDB"] = "SQLALCHEMY_DATABASE_URI" not in app.config
     if app.config["USES_LOCALDB"]:
         from app.localdb import LocalCluster

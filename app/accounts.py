@@ -5,6 +5,9 @@ Residents never sign in: they join a workshop with its code.
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import urlsplit
+
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -35,32 +38,39 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("accounts/login.html", form=form), 400 if form.errors else 200
-    email = form.email.data
-    wait = auth.seconds_locked(email)
+    email, client = form.email.data, auth.client_id()
+    wait = auth.seconds_locked(email, client)
     if wait:
         message = _("Trop de tentatives. Réessayez dans %(seconds)d secondes.", seconds=wait)
         response = render_template("accounts/login.html", form=form, error=message)
         return response, 429, {"Retry-After": str(wait)}
     user = auth.find_user(email)
     if not auth.verify_password(user, form.password.data) or not user.active:
-        auth.record_failure(email)
+        auth.record_failure(email, client)
         audit.record("login.failure", target=auth.normalise_email(email), actor=email[:254])
         db.session.commit()
         error = _("Adresse e-mail ou mot de passe incorrect.")
         return render_template("accounts/login.html", form=form, error=error), 401
-    auth.clear_failures(email)
+    auth.clear_failures(email, client)
     user.last_login_at = utcnow()
     audit.record("login.success", target=user.email, user=user)
     db.session.commit()
     login_user(user)
+    auth.start_session(user)
     return redirect(_safe_next(request.args.get("next")))
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: never bounce a fresh session to another site.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("public.home")
+    """``target`` if it is a path of this site, else the home page. Browsers drop tabs and
+    newlines and read ``\\`` as ``/``, so ``/%09/evil.example`` would leave the site: any
+    whitespace or control character refuses the target outright."""
+    home = url_for("public.home")
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return home
+    if any(c.isspace() or unicodedata.category(c)[0] == "C" or c == "\\" for c in target):
+        return home
+    parts = urlsplit(target)
+    return home if parts.scheme or parts.netloc else target
 
 
 @bp.post("/deconnexion")
@@ -68,7 +78,10 @@ def _safe_next(target: str | None) -> str:
 def logout():
     form = LogoutForm()
     if form.validate_on_submit():
+        # Ends this user's other sessions too: a shared computer or a stolen cookie is
+        # why people sign out.
         audit.record("logout", target=current_user.email)
+        auth.end_sessions(current_user._get_current_object())
         db.session.commit()
         logout_user()
     return redirect(url_for("public.home"))

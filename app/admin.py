@@ -146,6 +146,7 @@ def _user_page(user: User, form: UserForm, status: int, password: str | None = N
         button=ButtonForm(),
         role_labels=ROLE_LABELS,
         password=password,
+        now=utcnow(),
     )
     return page, status
 
@@ -158,6 +159,8 @@ def reset_password(user_id: int):
         abort(400)
     password = auth.random_password()
     user.password_hash = auth.hash_password(password)
+    auth.end_sessions(user)
+    auth.clear_failures(user.email)
     audit.record("user.password_reset", target=user.email)
     db.session.commit()
     return _user_page(user, UserForm(obj=user), 200, password=password)

@@ -31,6 +31,9 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     # Behind a reverse proxy, trust its X-Forwarded-For/Proto/Host headers.
     PROXY_FIX = False
+    # Host names the app answers to (a wrong Host or X-Forwarded-Host is a 400): links in
+    # QR sheets and OGC documents are built from it. ".example.org" accepts subdomains.
+    TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     # Failed logins allowed before waiting, and the first wait (doubled at each failure).
     LOGIN_BACKOFF_SECONDS = 1

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -33,6 +34,8 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     if wants_json():
         body = {"error": code, "message": message, "fields": fields or {}}
         return jsonify(body), status
+    if request_ctx.url_adapter is None:  # a refused Host: the page's links cannot be built
+        return Response(message, mimetype="text/plain"), status
     return render_template("error.html", status=status, message=message), status
 
 

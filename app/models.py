@@ -111,6 +111,8 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Bumped by logout and password resets: sessions carrying an older value are ended.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     territories: Mapped[list[Territory]] = relationship(
         secondary=user_territory, order_by="Territory.name"
@@ -155,17 +157,20 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
 class LoginThrottle(db.Model):
-    """Consecutive failed logins for one e-mail address, and when the next try is allowed."""
+    """Recent failed logins for one key (an account from one client, or one client), and
+    when the next try is allowed. In PostgreSQL so that every worker sees the same count."""
 
     __tablename__ = "login_throttle"
 
-    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(400), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 

@@ -6,15 +6,25 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
+from flask import Request as FlaskRequest
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
-from markupsafe import Markup
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from app.errors import ValidationError
 
-_SCRIPT_TAG = re.compile(r"<script(?=[\s>])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_RAW_PATHS = re.compile(r"^/api/v1/territories/[^/]+/pins\.|/direct\.json$")
+_OGC_COLLECTION = re.compile(r"^/ogc/collections/([^/]+)")
+# Deeper JSON than this is refused: no request of ours nests beyond a few levels.
+MAX_JSON_DEPTH = 64
+PG_INT_MAX = 2**31 - 1
 _CSRF_EXEMPT: set[str] = set()
 
 
@@ -34,11 +44,6 @@ def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
     return g.csp_nonce
-
-
-def with_nonce(html: str) -> Markup:
-    """Give every ``<script>`` of trusted generated HTML (folium's) this request's nonce."""
-    return Markup(_SCRIPT_TAG.sub(f'<script nonce="{csp_nonce()}"', html))
 
 
 def content_security_policy(tile_url: str | None) -> str:
@@ -71,30 +76,45 @@ def init_app(app: Flask) -> None:
     # with a bearer token, which a browser never adds on its own, are not asked for one.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
 
+    app.json = StrictJSONProvider(app)
+    app.request_class = Request
+    app.url_map.converters["int"] = PostgresIntConverter
+
     @app.before_request
-    def refuse_nul_bytes():
-        # PostgreSQL text cannot hold U+0000: refuse it up front, naming the field.
+    def refuse_bad_text():
+        # A control character in a path segment names nothing we store: 404 up front,
+        # before a view sends it to PostgreSQL (which cannot hold U+0000).
+        if _CONTROL.search(request.path):
+            abort(404)
         fields = [n for n, v in request.values.items(multi=True) if "\x00" in n + v]
-        if request.is_json:
-            fields += _nul_fields(request.get_json(silent=True))
         if fields:
             raise ValidationError(
                 dict.fromkeys(fields, _("Caractère nul (U+0000) interdit.")),
                 _("Caractère nul interdit."),
                 status=400,
             )
+        if request.is_json and request.content_length:
+            try:
+                request.get_json()  # JSONRefused becomes a ValidationError naming the field
+            except BadRequest:
+                pass  # plain syntax errors: each view answers them in its own words
 
     @app.before_request
     def check_csrf():
-        bearer = request.headers.get("Authorization", "").lower().startswith("bearer ")
-        if not bearer and request.blueprint not in _CSRF_EXEMPT:
-            csrf.protect()
+        if request.blueprint in _CSRF_EXEMPT:
+            return
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            current_user._get_current_object()  # runs the loaders now
+            if g.get("bad_token"):
+                abort(401, description="invalid, expired or revoked token")
+            if g.get("token_user"):
+                return  # a bearer token, which no browser sends on its own, authenticated it
+        csrf.protect()
 
     if app.config.get("PROXY_FIX"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     app.add_template_global(csp_nonce)
-    app.add_template_filter(with_nonce, "nonced")
 
     @app.after_request
     def security_headers(response):
@@ -108,19 +128,107 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if _private(response):
+            headers["Cache-Control"] = "no-store"
         return response
 
 
-def _nul_fields(value, name: str = "") -> list[str]:
-    """Names of the JSON fields whose key or text holds U+0000 (``a.b``, ``a[0]``)."""
-    if isinstance(value, str):
-        return [name or "body"] if "\x00" in value else []
-    if isinstance(value, dict):
-        found = []
-        for key, item in value.items():
+def _private(response) -> bool:
+    """Whether no cache (browser, proxy) may keep this response: anything served to a
+    signed-in user, raw pins and their exports, staff OGC collections, the live feed."""
+    if request.path.startswith("/static/"):
+        return False  # the same files for everyone
+    user = g.get("_login_user")  # set once the view or its template looked at the user
+    if user is not None and user.is_authenticated:
+        return True
+    if _RAW_PATHS.search(request.path):
+        return True
+    match = _OGC_COLLECTION.match(request.path)
+    return bool(match) and match.group(1).endswith(_staff_suffixes())
+
+
+def _staff_suffixes() -> tuple[str, ...]:
+    from app.ogc import KINDS
+
+    return tuple("-" + name for name, kind in KINDS.items() if kind.staff)
+
+
+class JSONRefused(ValueError):
+    """A JSON body that parses but that we refuse; ``fields`` names where and why."""
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Refuse, naming the field, JSON nested deeper than :data:`MAX_JSON_DEPTH`, text with
+    U+0000 (PostgreSQL cannot store it) and lone surrogates (not encodable as UTF-8)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise JSONRefused({"body": _("JSON trop imbriqué.")}) from None
+        problems = json_problems(value)
+        if problems:
+            raise JSONRefused(problems)
+        return value
+
+
+class Request(FlaskRequest):
+    def on_json_loading_failed(self, e):
+        if isinstance(e, JSONRefused):
+            raise ValidationError(e.fields, _("Corps JSON refusé."), status=400)
+        return super().on_json_loading_failed(e)
+
+
+class PostgresIntConverter(IntegerConverter):
+    """``<int:…>`` bounded to a PostgreSQL ``integer``: a larger id matches no route (404)
+    instead of overflowing in the query."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=PG_INT_MAX, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return _("Caractère nul (U+0000) interdit.")
+    if _SURROGATE.search(text):
+        return _("Caractère Unicode invalide (demi-paire de substitution).")
+    return None
+
+
+def json_problems(value) -> dict[str, str]:
+    """What is wrong in a parsed JSON value, by field (``a.b``, ``a[0]``); iterative, so a
+    deep document cannot exhaust the stack."""
+    problems: dict[str, str] = {}
+    stack = [(value, "", 0)]
+    while stack:
+        item, name, depth = stack.pop()
+        if isinstance(item, str):
+            problem = _text_problem(item)
+            if problem:
+                problems[name or "body"] = problem
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth >= MAX_JSON_DEPTH:  # named by its top-level field: the full path is huge
+            problems[re.split(r"[.\[]", name)[0] or "body"] = _("JSON trop imbriqué.")
+            continue
+        if isinstance(item, list):
+            stack += [(v, f"{name}[{i}]", depth + 1) for i, v in enumerate(item)]
+            continue
+        for key, v in item.items():
             path = f"{name}.{key}" if name else key
-            found += [path.replace("\x00", "")] if "\x00" in key else _nul_fields(item, path)
-        return found
-    if isinstance(value, list):
-        return [n for i, item in enumerate(value) for n in _nul_fields(item, f"{name}[{i}]")]
-    return []
+            problem = _text_problem(key)
+            if problem:
+                problems[_printable(path)] = problem
+            else:
+                stack.append((v, path, depth + 1))
+    return problems
+
+
+def _printable(name: str) -> str:
+    """A field name that is safe to send back (and to encode as UTF-8)."""
+    return _SURROGATE.sub("\ufffd", name.replace("\x00", ""))

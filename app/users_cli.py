@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
@@ -36,9 +38,31 @@ def _territories(slugs: tuple[str, ...]) -> list[Territory]:
 
 
 def _password(generate: bool) -> str:
+    """A new password, generated or typed twice, that passes :func:`auth.password_problem`."""
     if generate:
         return auth.random_password()
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = auth.password_problem(password)
+    if problem:
+        raise click.ClickException(problem)
+    return password
+
+
+def _expiry(ctx, param, value: str | None) -> datetime | None:
+    """``90d`` (days from now) or ``2027-06-30`` (valid through that day, UTC)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        if value[-1:] in ("d", "j") and value[:-1].isdigit():
+            expires = utcnow() + timedelta(days=int(value[:-1]))
+        else:
+            expires = datetime.combine(date.fromisoformat(value), time(), UTC) + timedelta(days=1)
+    except (ValueError, OverflowError):
+        raise click.BadParameter(f"{value!r}: give days (90d) or a date (2027-06-30)") from None
+    if expires <= utcnow():
+        raise click.BadParameter(f"{value!r} is already past")
+    return expires
 
 
 @users_cli.command("create")
@@ -54,8 +78,6 @@ def create(email, name, role, slugs, generate_password):
     if role != "admin" and not slugs:
         raise click.ClickException(f"a {role} needs at least one --territory")
     password = _password(generate_password)
-    if len(password) < 10:
-        raise click.ClickException("the password needs at least 10 characters")
     user = User(
         email=auth.normalise_email(email),
         name=name,
@@ -92,10 +114,11 @@ def set_role(email, role, slugs):
 @click.argument("email")
 @click.option("--generate-password", is_flag=True, help="Make one up and print it.")
 def reset_password(email, generate_password):
-    """Set a new password."""
+    """Set a new password and end the user's open sessions."""
     user = _user(email)
     password = _password(generate_password)
     user.password_hash = auth.hash_password(password)
+    auth.end_sessions(user)
     auth.clear_failures(user.email)
     audit.record("user.password_reset", target=user.email, actor="cli")
     db.session.commit()
@@ -128,13 +151,22 @@ def list_users():
 @token_cli.command("create")
 @click.argument("email")
 @click.option("--name", required=True, help="What the token is for, e.g. 'QGIS poste SIG'.")
-def token_create(email, name):
+@click.option(
+    "--expires", callback=_expiry, help="Lifetime in days (90d) or last valid day (2027-06-30)."
+)
+def token_create(email, name, expires):
     """Create a token and print it once (only its hash is stored)."""
     user = _user(email)
     if not user.active:
         raise click.ClickException(f"{user.email} is deactivated")
-    token, clear = auth.create_token(user, name)
-    audit.record("token.created", target=f"{user.email}:{token.prefix}", actor="cli", name=name)
+    token, clear = auth.create_token(user, name, expires)
+    audit.record(
+        "token.created",
+        target=f"{user.email}:{token.prefix}",
+        actor="cli",
+        name=name,
+        expires=token.expires_at.isoformat() if token.expires_at else None,
+    )
     db.session.commit()
     click.echo(clear)
 
@@ -157,7 +189,23 @@ def token_revoke(prefix):
 @token_cli.command("list")
 @click.argument("email")
 def token_list(email):
-    """List a user's tokens."""
+    """List a user's tokens: prefix, name, state, expiry, last use (UTC)."""
+    now = utcnow()
     for token in _user(email).tokens:
-        state = f"revoked {token.revoked_at:%Y-%m-%d}" if token.revoked_at else "active"
-        click.echo(f"{token.prefix}…\t{token.name}\t{state}")
+        if token.revoked_at:
+            state = f"revoked {token.revoked_at:%Y-%m-%d}"
+        elif token.expires_at and token.expires_at <= now:
+            state = "expired"
+        else:
+            state = "active"
+        expires = (
+            f"expires {token.expires_at.astimezone(UTC):%Y-%m-%d %H:%M}"
+            if token.expires_at
+            else "no expiry"
+        )
+        used = (
+            f"used {token.last_used_at.astimezone(UTC):%Y-%m-%d %H:%M}"
+            if token.last_used_at
+            else "never used"
+        )
+        click.echo(f"{token.prefix}…\t{token.name}\t{state}\t{expires}\t{used}")

@@ -6,13 +6,13 @@ start of its current window and the count in it; UNLOGGED because counters are w
 nothing after a crash.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
