@@ -136,8 +136,10 @@ def create_pin(code: str):
 
 def _replayed(existing: Pin, group: WorkshopGroup, clean: dict):
     if existing.group_id == group.id and pins.same_content(existing, clean):
-        # Same content: the text echoed is the one this client just sent.
-        return jsonify(pins.to_json(existing, echo_comment=True)), 200
+        # The stored text is never echoed: the comment is the one this client just sent.
+        data = pins.to_json(existing)
+        data["comment"] = clean["comment"]
+        return jsonify(data), 200
     abort(409, description=_("Cet identifiant de point est déjà utilisé pour un autre point."))
 
 

@@ -133,9 +133,12 @@ def what_was_said(territory: Territory, feature: dict) -> dict:
         "hexagons": hexagons,
         "unsafe": summary["feelings"]["unsafe"],
         "safe": summary["feelings"]["safe"],
-        "concerns": ranked(0),
-        "strengths": ranked(1),
-        "times": list(summary["times"].items()),
+        # A list only under a total the public may read: noise alone must not speak.
+        "concerns": ranked(0) if summary["feelings"]["unsafe"] is not None else [],
+        "strengths": ranked(1) if summary["feelings"]["safe"] is not None else [],
+        "times": list(summary["times"].items())
+        if summary["feelings"]["unsafe"] is not None
+        else [],
         "release": made,
     }
 

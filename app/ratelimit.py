@@ -7,7 +7,11 @@ both take the last slot, and it commits on its own connection: a request refused
 (422, 409) still counts. Old rows are purged now and then by whichever worker passes.
 
 No IP address reaches the database: a client is keyed by an HMAC of its address with
-the secret key, truncated (enough to tell clients apart, useless to recover an address).
+a random salt of the hour (a row of the same table, made by the first worker that needs
+it and purged two hours later), truncated. While the salt exists every worker keys a
+client alike; once it is gone nobody, the holder of the secret key included, can tell
+which address a counter belonged to (the secret key alone would let anyone try all
+2^32 IPv4 addresses).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import secrets
 import time
 
 import sqlalchemy as sa
@@ -25,7 +30,8 @@ from app.extensions import db
 
 # Every setting that names a (count, seconds) limit; the longest period bounds purging.
 SETTINGS = ("PIN_RATE_PER_CODE", "PIN_RATE_PER_CLIENT", "EXPORT_RATE_PER_CLIENT")
-PURGE_EVERY_SECONDS = 300.0
+PURGE_EVERY_SECONDS = 60.0
+SALT_HOURS_KEPT = 2
 CLIENT_HASH_CHARS = 24
 
 _HIT = sa.text(
@@ -42,7 +48,14 @@ _HIT = sa.text(
 )
 _PURGE = sa.text(
     "DELETE FROM rate_counter WHERE window_start < now() - make_interval(secs => :horizon)"
+    " AND key NOT LIKE 'salt:%'"
 )
+_PURGE_SALTS = sa.text(
+    "DELETE FROM rate_counter WHERE key LIKE 'salt:%'"
+    " AND window_start < now() - make_interval(hours => :hours)"
+)
+# The hour's salt (key "salt:YYYYMMDDHH"): the first worker's random value wins.
+_salts: dict[str, int] = {}
 _last_purge = {"at": -1e9}
 
 
@@ -60,12 +73,31 @@ def _purge_now_and_then(conn) -> None:
     _last_purge["at"] = time.monotonic()
     horizon = max(float(current_app.config[name][1]) for name in SETTINGS)
     conn.execute(_PURGE, {"horizon": horizon})
+    conn.execute(_PURGE_SALTS, {"hours": SALT_HOURS_KEPT})
+
+
+def _hour_salt() -> bytes:
+    key = time.strftime("salt:%Y%m%d%H", time.gmtime())
+    if key not in _salts:
+        _salts.clear()
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO rate_counter (key, window_start, count)"
+                    " VALUES (:key, now(), :value) ON CONFLICT (key) DO NOTHING"
+                ),
+                {"key": key, "value": secrets.randbelow(2**31 - 1) + 1},
+            )
+            _salts[key] = conn.execute(
+                sa.text("SELECT count FROM rate_counter WHERE key = :key"), {"key": key}
+            ).scalar_one()
+    return str(_salts[key]).encode()
 
 
 def client_key() -> str:
-    """The client's address as a keyed hash: equal for one address, no address stored."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(secret, (request.remote_addr or "").encode(), hashlib.sha256)
+    """The client's address as a hash salted by the hour: equal for one address within
+    the hour, no address stored, none recoverable once the salt is purged."""
+    digest = hmac.new(_hour_salt(), (request.remote_addr or "").encode(), hashlib.sha256)
     return "client:" + digest.hexdigest()[:CLIENT_HASH_CHARS]
 
 

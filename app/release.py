@@ -20,7 +20,8 @@ released per quartier. Staff keep exact counts (``full=1``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
@@ -52,7 +53,7 @@ from app.models import (
 from geo.hexgrid import axial_cells, hex_centres
 from geo.privacy import display_threshold, noise_sd, noisy_counts
 
-TABLES = ("cells", "categories", "times")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 # -- making a release ---------------------------------------------------------------------
@@ -74,16 +75,20 @@ def make_release(workshop: Workshop, until: datetime | None = None) -> PublicRel
         in_slice.append(Pin.created_at > since)
     cells = _release_cells(territory, workshop, in_slice, budget["cells"])
     quartiers, categories = _quartier_domain(territory)
-    by_category = _quartier_table(in_slice, quartiers, Pin.category_id, categories)
+    ids = [c for c, _feelings in categories]
+    by_category = _quartier_table(in_slice, quartiers, Pin.category_id, ids)
+    allowed = np.array([[f in feelings for _c, feelings in categories] for f in FEELINGS])
+    category_values, noisy_categories = _noisy_allowed(
+        by_category, allowed[None, :, :], budget["categories"]
+    )
     by_time = _quartier_table(in_slice, quartiers, Pin.time_of_day, list(TIMES_OF_DAY))
-    noisy_categories = noisy_counts(by_category, budget["categories"])
     noisy_times = noisy_counts(by_time, budget["times"])
     release = PublicRelease(
         territory_id=territory.id,
         workshop_id=workshop.id,
         period_start=since,
         period_end=until,
-        covers_from=since or min(workshop.created_at, _day_start(workshop.held_on)),
+        covers_from=since or _first_day(workshop),
         covers_to=workshop.closed_at or until,
         made_at=utcnow(),
         k=current_app.config["SUPPRESSION_K"],
@@ -96,8 +101,8 @@ def make_release(workshop: Workshop, until: datetime | None = None) -> PublicRel
         cells={key: cells[key] for key in ("q", "r", "unsafe", "safe")},
         quartiers={
             "ids": quartiers,
-            "categories": categories,
-            "by_category": noisy_categories.values.tolist(),
+            "categories": ids,
+            "by_category": category_values.tolist(),
             "by_time": noisy_times.values.tolist(),
         },
     )
@@ -105,12 +110,13 @@ def make_release(workshop: Workshop, until: datetime | None = None) -> PublicRel
     return release
 
 
-def _day_start(day) -> datetime:
-    from datetime import time
-    from zoneinfo import ZoneInfo
-
+def _first_day(workshop: Workshop) -> datetime:
+    """When the workshop began: the start of its day (town time), or its creation when
+    its date is absurd (year 1 became a timestamp PostgreSQL cannot read back)."""
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return datetime.combine(day, time.min, tzinfo=zone)
+    if not EARLIEST.year <= workshop.held_on.year <= 2100:
+        return workshop.created_at
+    return min(workshop.created_at, datetime.combine(workshop.held_on, time.min, tzinfo=zone))
 
 
 def _release_cells(territory: Territory, workshop: Workshop, in_slice: list, epsilon: float):
@@ -149,8 +155,20 @@ def _quartier_domain(territory: Territory) -> tuple[list[int], list[int]]:
             .order_by(Quartier.id)
         )
     )
-    categories = list(db.session.scalars(sa.select(Category.id).order_by(Category.id)))
+    categories = db.session.execute(
+        sa.select(Category.id, Category.feelings).order_by(Category.id)
+    ).all()
     return quartiers, categories
+
+
+def _noisy_allowed(exact: np.ndarray, allowed: np.ndarray, epsilon: float):
+    """Noise on the allowed entries only; the others are zero by construction (a pin of
+    an unsafe-only category is never "safe"), and noise there would invent answers."""
+    allowed = np.broadcast_to(allowed, exact.shape)
+    noisy = noisy_counts(exact[allowed], epsilon)
+    values = np.zeros_like(exact)
+    values[allowed] = noisy.values
+    return values, noisy
 
 
 def _quartier_table(in_slice: list, quartiers: list[int], column, values: list) -> np.ndarray:
@@ -291,8 +309,15 @@ class CellSums:
         return values >= display_threshold(self.k, self.scale, terms)
 
     def stated(self, value: int) -> int | None:
-        """A sub-count as the public may read it: None below k."""
+        """A count as the public may read it: None below k."""
         return int(value) if value >= self.k else None
+
+    def pair(self, first: int, second: int) -> tuple[int | None, int | None]:
+        """Two sub-counts of one shown total: both stated from k, or neither (the total
+        minus one would state the other)."""
+        if first >= self.k and second >= self.k:
+            return int(first), int(second)
+        return None, None
 
     def features(self, keep: np.ndarray, properties: list[dict]) -> list[dict]:
         return hexagon_features(self.territory, self.size, self.q[keep], self.r[keep], properties)
@@ -303,35 +328,31 @@ def _sums(territory: Territory, filters) -> CellSums:
 
 
 def hexagon_layer(territory: Territory, filters) -> Layer:
-    """Public hexagons: noisy totals reaching the threshold, sub-counts stated from k."""
+    """Public hexagons: noisy totals reaching the threshold; unsafe and safe stated only
+    when both reach k."""
     sums = _sums(territory, filters)
     keep = sums.shown()
-    props = [
-        {
-            "total": int(u + s),
-            "unsafe": sums.stated(u),
-            "safe": sums.stated(s),
-            "top_categories": [],
-        }
-        for u, s in zip(sums.unsafe[keep], sums.safe[keep], strict=True)
-    ]
+    props = []
+    for u, s in zip(sums.unsafe[keep], sums.safe[keep], strict=True):
+        unsafe, safe = sums.pair(u, s)
+        props.append({"total": int(u + s), "unsafe": unsafe, "safe": safe, "top_categories": []})
     features = sums.features(keep, props)
     return Layer(features, empty_message(features), _meta(territory, sums))
 
 
 def net_layer(territory: Territory, filters) -> Layer:
+    """(unsafe − safe) / (unsafe + safe) of the noisy counts; to 4 decimals when both
+    sides are stated, in steps of 0.5 otherwise (with the total, a precise ratio would
+    state the small side)."""
     sums = _sums(territory, filters)
     keep = sums.shown()
     props = []
     for u, s in zip(sums.unsafe[keep], sums.safe[keep], strict=True):
         pu, ps = max(int(u), 0), max(int(s), 0)
-        props.append(
-            {
-                "unsafe": sums.stated(u),
-                "safe": sums.stated(s),
-                "net": round((pu - ps) / (pu + ps), 4) if pu + ps else 0.0,
-            }
-        )
+        net = (pu - ps) / (pu + ps) if pu + ps else 0.0
+        unsafe, safe = sums.pair(u, s)
+        net = round(net, 4) if unsafe is not None else round(net * 2) / 2
+        props.append({"unsafe": unsafe, "safe": safe, "net": net})
     features = sums.features(keep, props)
     return Layer(features, empty_message(features), _meta(territory, sums))
 
@@ -361,43 +382,49 @@ def density_points(territory: Territory, filters):
 
 
 def difference_layer(territory: Territory, filters, a: list[int], b: list[int]) -> Layer:
-    """Two workshop sets compared per hexagon from the release: shares of each set's
-    noisy total; a cell is shown when A and B together reach the threshold, and A's and
-    B's counts are stated only from k."""
+    """Two workshop sets compared per hexagon from the release: each set's noisy counts as
+    shares of its total over the cells shown (a cell is shown when A and B together reach
+    the threshold). A's and B's counts and shares are stated only when both reach k; the
+    difference is then precise, otherwise in steps of 0.05 (a precise one, with the
+    totals, would state the small count)."""
     from dataclasses import replace
 
-    sums = {
+    parts = {
         key: _sums(territory, replace(filters, workshop=ids)) for key, ids in (("a", a), ("b", b))
     }
     cells: dict[tuple[int, int], dict] = {}
-    for key, part in sums.items():
+    for key, part in parts.items():
         for qi, ri, n, t in zip(
             part.q.tolist(), part.r.tolist(), part.total, part.terms, strict=True
         ):
             cell = cells.setdefault((qi, ri), {"a": 0, "b": 0, "terms": 0})
             cell[key] += int(n)
             cell["terms"] += int(t)
-    part = sums["a"]
-    totals = {key: int(max(s.total.clip(min=0).sum(), 0)) for key, s in sums.items()}
-    meta = {"total_a": part.stated(totals["a"]), "total_b": part.stated(totals["b"])}
-    if totals["a"] < part.k or totals["b"] < part.k:
-        return Layer([], _("Un des deux ensembles d'ateliers n'a aucun point."), meta)
+    sums = parts["a"]
     keys = list(cells)
     values = np.array([cells[c]["a"] + cells[c]["b"] for c in keys], dtype=np.int64)
     terms = np.array([cells[c]["terms"] for c in keys], dtype=np.int64)
-    keep = part.shown(values, terms) if keys else np.zeros(0, dtype=bool)
+    keep = sums.shown(values, terms) if keys else np.zeros(0, dtype=bool)
     kept = [c for c, shown in zip(keys, keep, strict=True) if shown]
+    totals = {key: sum(max(cells[c][key], 0) for c in kept) for key in ("a", "b")}
+    meta = {"total_a": sums.stated(totals["a"]), "total_b": sums.stated(totals["b"])}
+    if totals["a"] < sums.k or totals["b"] < sums.k:
+        return Layer([], _("Un des deux ensembles d'ateliers n'a aucun point."), meta)
     props = []
     for c in kept:
         share_a = max(cells[c]["a"], 0) / totals["a"]
         share_b = max(cells[c]["b"], 0) / totals["b"]
+        count_a, count_b = sums.pair(cells[c]["a"], cells[c]["b"])
+        stated = count_a is not None
         props.append(
             {
-                "a": part.stated(cells[c]["a"]),
-                "b": part.stated(cells[c]["b"]),
-                "share_a": round(share_a, 5),
-                "share_b": round(share_b, 5),
-                "difference": round(share_b - share_a, 5),
+                "a": count_a,
+                "b": count_b,
+                "share_a": round(share_a, 5) if stated else None,
+                "share_b": round(share_b, 5) if stated else None,
+                "difference": round(share_b - share_a, 5)
+                if stated
+                else round((share_b - share_a) * 20) / 20,
             }
         )
     q = np.array([c[0] for c in kept], dtype=np.int64)
@@ -441,8 +468,13 @@ def quartier_summary(territory: Territory, quartier_id: int) -> dict:
     n = max(len(releases), 1)
     return {
         "releases": len(releases),
-        "feelings": {
-            f: (int(v) if v >= k else None) for f, v in zip(FEELINGS, feelings, strict=True)
+        "feelings": {  # each a sum of the five times of day
+            f: (
+                int(v)
+                if v >= display_threshold(k, scales["times"], len(TIMES_OF_DAY) * n)
+                else None
+            )
+            for f, v in zip(FEELINGS, feelings, strict=True)
         },
         "categories": {
             c: [

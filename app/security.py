@@ -20,7 +20,10 @@ from app.errors import ValidationError
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_RAW_PATHS = re.compile(r"^/api/v1/territories/[^/]+/pins\.|/direct\.json$")
+# Raw points: exports, the live screen's feed, and a table's pins and its pages.
+_RAW_PATHS = re.compile(
+    r"^/api/v1/territories/[^/]+/pins\.|/direct\.json$|^/api/v1/groups/|^/j(/|$)"
+)
 _OGC_COLLECTION = re.compile(r"^/ogc/collections/([^/]+)")
 # Deeper JSON than this is refused: no request of ours nests beyond a few levels.
 MAX_JSON_DEPTH = 64

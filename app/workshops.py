@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app import audit, auth, groups, pins, release
 from app.extensions import db
@@ -42,6 +42,12 @@ KIND_LABELS = {
 STATUS_LABELS = {"draft": _l("En préparation"), "open": _l("Ouvert"), "closed": _l("Clôturé")}
 
 
+def plausible_day(_form, field) -> None:
+    """A workshop happens this century: year 1 broke date arithmetic down the line."""
+    if field.data and not 2000 <= field.data.year <= 2100:
+        raise ValidationError(_("Date entre 2000 et 2100 attendue."))
+
+
 class WorkshopForm(FlaskForm):
     kind = SelectField(_l("Type"), choices=[(k, KIND_LABELS[k]) for k in WORKSHOP_KINDS])
     title = StringField(_l("Titre"), validators=[DataRequired(), Length(max=200)])
@@ -49,7 +55,7 @@ class WorkshopForm(FlaskForm):
         _l("Édition (pour comparer d'une année sur l'autre)"),
         validators=[Optional(), Length(max=100)],
     )
-    held_on = DateField(_l("Date"), validators=[DataRequired()])
+    held_on = DateField(_l("Date"), validators=[DataRequired(), plausible_day])
     place = StringField(_l("Lieu"), validators=[Optional(), Length(max=200)])
     quartiers = SelectMultipleField(_l("Quartiers"), coerce=int, validators=[DataRequired()])
     group_count = IntegerField(

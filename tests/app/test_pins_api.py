@@ -54,6 +54,24 @@ def test_same_uuid_with_other_content_is_a_conflict(app, client, code):
     assert count_pins(app) == 1
 
 
+def test_a_tablemate_cannot_test_guesses_at_a_pending_comment(app, client, code):
+    """Re-sending another resident's pin id with a guessed comment used to answer 200 for
+    the right guess and 409 for a wrong one."""
+    body = pin_body(comment="Le code de la porte est 1234")
+    assert client.post(f"/api/v1/groups/{code}/pins", json=body).status_code == 201
+    answers = []
+    for guess in ("Le code de la porte est 1234", "Le code de la porte est 0000", None):
+        response = client.post(f"/api/v1/groups/{code}/pins", json={**body, "comment": guess})
+        answers.append((response.status_code, response.get_json()["comment"]))
+    assert answers == [
+        (200, "Le code de la porte est 1234"),
+        (200, "Le code de la porte est 0000"),
+        (200, None),
+    ]  # the same answer whatever the guess, echoing the guess
+    with app.app_context():
+        assert db.session.scalar(sa.select(Pin.comment)) == "Le code de la porte est 1234"
+
+
 def test_same_uuid_from_another_group_is_a_conflict(app, client, make_workshop):
     codes = make_workshop()["codes"]
     body = pin_body()
@@ -281,9 +299,7 @@ def test_a_window_reopens_after_its_period_and_old_counters_are_purged(app, clie
 
     with app.app_context():
         db.session.execute(
-            sa.text(
-                "INSERT INTO rate_counter VALUES ('code:OLD', now() - interval '2 days', 5)"
-            )
+            sa.text("INSERT INTO rate_counter VALUES ('code:OLD', now() - interval '2 days', 5)")
         )
         db.session.commit()
     ratelimit._last_purge["at"] = -1e9  # this worker has not purged yet
@@ -308,6 +324,25 @@ def test_rate_counters_hold_no_ip_address(app, code):
     clients = [k for k in keys if k.startswith("client:")]
     assert len(clients) == 1 and "203.0.113" not in clients[0]
     assert len(clients[0]) == len("client:") + 24
+    # Not reversible with the secret key: the hash is salted by a random value of the
+    # hour, which is purged; a new salt keys the same address differently.
+    import hashlib
+    import hmac
+
+    from app import ratelimit
+
+    by_secret = hmac.new(app.config["SECRET_KEY"].encode(), b"203.0.113.77", hashlib.sha256)
+    assert by_secret.hexdigest()[:24] not in clients[0]
+    with app.app_context():
+        db.session.execute(sa.text("DELETE FROM rate_counter"))
+        db.session.commit()
+    ratelimit._salts.clear()
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    with app.app_context():
+        again = db.session.scalars(
+            sa.text("SELECT key FROM rate_counter WHERE key LIKE 'client:%'")
+        ).all()
+    assert again and again != clients
 
 
 def test_no_ip_or_device_is_stored_with_a_pin(app, client, code):
@@ -478,3 +513,14 @@ def test_gunicorn_logs_no_ip_with_a_pin_write(code, gunicorn):
         time.sleep(0.1)
     assert lines, log.read_text()  # the write is logged …
     assert "127.0.0.1" not in lines[0]  # … without the client's address
+    # A request line too long for gunicorn is refused with a warning that used to name
+    # the client ("Invalid request from ip=127.0.0.1: …").
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(f"GET /api/v1/groups/{code}/pins/{'0' * 9000} HTTP/1.1\r\n\r\n".encode())
+        conn.recv(1024)
+    deadline = time.monotonic() + 10
+    while "Invalid request" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "Invalid request" in log.read_text()
+    assert "127.0.0.1" not in log.read_text().split("Listening at")[-1]

@@ -238,3 +238,118 @@ def test_privacy_page_states_epsilon_k_and_when(client, demo):
         made = db.session.scalar(sa.select(PublicRelease.made_at))
     row = page[page.index('id="releases"') :]
     assert "Rennes" in row and str(made.year) in row and "<td>3</td>" in row
+
+
+def test_sub_counts_and_shares_state_no_small_count_by_difference(client, demo, make_workshop):
+    """A total with one sub-count stated states the other; a share with its total states
+    the count. Sub-counts come in pairs, shares only with their counts."""
+    bodies = [client.get(f"{BASE}/hexagons?{q}").get_json() for q in ("", "size=300", "workshop=1")]
+    for feature in (f for body in bodies for f in body["features"]):
+        props = feature["properties"]
+        assert (props["unsafe"] is None) == (props["safe"] is None)
+        if props["unsafe"] is not None:
+            assert min(props["unsafe"], props["safe"]) >= K
+    for feature in client.get(f"{BASE}/net").get_json()["features"]:
+        props = feature["properties"]
+        if props["unsafe"] is None:
+            assert props["net"] * 2 == round(props["net"] * 2)  # steps of 0.5
+    other = make_workshop(title="Petit atelier")
+    for _ in range(2):
+        client.post(f"/api/v1/groups/{other['codes'][0]}/pins", json=pin_body())
+    difference = client.get(f"{BASE}/difference?a=1&b={other['id']}").get_json()
+    for feature in difference["features"]:
+        props = feature["properties"]
+        if props["a"] is None or props["b"] is None:
+            assert props["a"] is props["b"] is props["share_a"] is props["share_b"] is None
+            assert props["difference"] * 20 == round(props["difference"] * 20)
+
+
+def test_quartier_figures_need_their_thresholds(app, client, rennes, make_workshop):
+    """A release whose noisy counts stay under the thresholds states nothing, and a
+    category is never counted under a feeling it cannot have."""
+    from datetime import UTC, datetime
+
+    from app.models import Category, Territory, Workshop
+
+    workshop = make_workshop(status="closed")
+    with app.app_context():
+        territory = db.session.scalar(sa.select(Territory))
+        quartier = db.session.scalar(sa.select(Quartier).where(Quartier.code == "Q.11"))
+        categories = db.session.execute(sa.select(Category.id, Category.feelings)).all()
+        ids = [q for q in db.session.scalars(sa.select(Quartier.id).order_by(Quartier.id))]
+        at = ids.index(quartier.id)
+        by_time = [[[0] * 5, [0] * 5] for _ in ids]
+        by_time[at] = [[3, 3, 3, 3, 3], [2, 2, 2, 2, 2]]  # 15 and 10: under 3 deviations
+        by_category = [[[0] * len(categories), [0] * len(categories)] for _ in ids]
+        by_category[at][0][0] = 8
+        moment = datetime(2026, 11, 20, 12, tzinfo=UTC)
+        db.session.add(
+            PublicRelease(
+                territory_id=territory.id,
+                workshop_id=workshop["id"],
+                period_end=moment,
+                covers_from=moment,
+                covers_to=moment,
+                made_at=moment,
+                epsilon=2.0,
+                k=K,
+                scales={"cells": 1.0, "categories": 2.0, "times": 2.0},
+                cells={"q": [], "r": [], "unsafe": [], "safe": []},
+                quartiers={
+                    "ids": ids,
+                    "categories": [c for c, _f in categories],
+                    "by_category": by_category,
+                    "by_time": by_time,
+                },
+            )
+        )
+        db.session.commit()
+    page = client.get("/t/rennes/q/Q.11").get_data(as_text=True)
+    assert "Pas encore assez de réponses" in page and "(8)" not in page
+    # A real release never noises a pair the category does not allow.
+    code = make_workshop()["codes"][0]
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    with app.app_context():
+        from app import release
+
+        made = release.make_release(db.session.get(Workshop, workshop["id"] + 1))
+        allowed = {c: feelings for c, feelings in categories}
+        for row in made.quartiers["by_category"]:
+            for f, feeling in enumerate(("unsafe", "safe")):
+                for c, value in zip(made.quartiers["categories"], row[f], strict=True):
+                    if feeling not in allowed[c]:
+                        assert value == 0
+        db.session.rollback()
+
+
+def test_an_absurd_workshop_date_cannot_break_the_public_outputs(
+    app, client, rennes, make_workshop, make_user, close_workshop
+):
+    from datetime import date
+
+    from app.models import Workshop
+    from tests.conftest import csrf_token
+
+    coordinator = app.test_client()
+    login(coordinator, make_user("coordinator", "rennes").email)
+    page = "/t/rennes/ateliers/nouveau"
+    with app.app_context():
+        quartier = db.session.scalar(sa.select(Quartier.id).limit(1))
+    form = {
+        "csrf_token": csrf_token(coordinator, page),
+        "kind": "atelier",
+        "title": "An 1",
+        "held_on": "0001-01-01",
+        "quartiers": str(quartier),
+        "group_count": "1",
+    }
+    refused = coordinator.post(page, data=form)
+    assert refused.status_code == 422 and "2000 et 2100" in refused.get_data(as_text=True)
+    workshop = make_workshop()  # written before the form refused such dates
+    with app.app_context():
+        db.session.get(Workshop, workshop["id"]).held_on = date(1, 1, 1)
+        db.session.commit()
+    close_workshop(workshop["id"])
+    for path in (f"{BASE}/hexagons", "/ogc/collections", "/ogc/collections/rennes-hexagons"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/t/rennes/q/Q.11").status_code == 200
