@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -12,11 +11,6 @@ from app.models import AuditEvent
 from tests.conftest import login
 
 URL = "/t/rennes/tableau-de-bord/"
-
-
-@pytest.fixture
-def demo(runner, rennes):
-    runner.invoke(args=["demo", "load"])
 
 
 def _summary(page: str) -> tuple[int, int, int]:

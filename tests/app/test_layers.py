@@ -9,12 +9,6 @@ from tests.conftest import login
 BASE = "/api/v1/territories/rennes/layers"
 
 
-@pytest.fixture
-def demo(runner, rennes):
-    result = runner.invoke(args=["demo", "load"])
-    assert "demo workshop created" in result.output
-
-
 def _total(features, key="total"):
     return sum(f["properties"][key] for f in features)
 
