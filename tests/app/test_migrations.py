@@ -127,3 +127,21 @@ def test_pins_the_api_accepts_outside_every_quartier_still_get_one(app):
         ).scalar()
     (distance,) = re.findall(r"ST_DWithin\([^;]*?, (\d+)\)", source)
     assert float(distance) >= Defaults.PIN_BOUNDARY_TOLERANCE_M
+
+
+def test_reference_rows_are_those_the_migrations_seed(app):
+    """Each test starts from the categories and themes of a fresh migration, whatever
+    an earlier session (or test) changed in the test database."""
+    categories = [(code, fr, en) for code, fr, en, *_ in _migration("0003").SEED_CATEGORIES]
+    themes = [tuple(theme) for theme in _migration("0006").SEED_THEMES]
+    with app.app_context():
+        stored = db.session.execute(
+            sa.text("SELECT code, label_fr, label_en FROM category ORDER BY id")
+        ).all()
+        assert [tuple(row) for row in stored] == categories
+        stored = db.session.execute(
+            sa.text("SELECT code, label_fr, label_en FROM theme ORDER BY id")
+        ).all()
+        assert [tuple(row) for row in stored] == themes
+        db.session.execute(sa.text("UPDATE category SET label_fr = 'Changé'"))
+        db.session.commit()  # the next test, or the next session, must not see this
