@@ -85,6 +85,37 @@ def upgrade():
 
 
 def downgrade():
+    # 0007's trigger function first: this one reads the grid columns dropped below, and
+    # left in place it would fail every later pin write.
+    op.execute(
+        f"""
+        CREATE OR REPLACE FUNCTION pin_metric_xy() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            projected geometry;
+            fq float8; fr float8; fs float8; rq float8; rr float8; rs float8;
+            dq float8; dr float8; ds float8;
+        BEGIN
+            SELECT ST_Transform(NEW.geom, t.metric_srid) INTO projected
+            FROM territory t WHERE t.id = NEW.territory_id;
+            NEW.x_m := ST_X(projected);
+            NEW.y_m := ST_Y(projected);
+            -- axial hexagon of {DEFAULT_SIZE} m, cube rounding (geo.hexgrid.axial_sql)
+            fq := (sqrt(3.0) / 3.0 * NEW.x_m - NEW.y_m / 3.0) / {DEFAULT_SIZE};
+            fr := (2.0 / 3.0 * NEW.y_m) / {DEFAULT_SIZE};
+            fs := -fq - fr;
+            rq := round(fq); rr := round(fr); rs := round(fs);
+            dq := abs(rq - fq); dr := abs(rr - fr); ds := abs(rs - fs);
+            IF dq > dr AND dq > ds THEN
+                rq := -rr - rs;
+            ELSIF dr > ds THEN
+                rr := -rq - rs;
+            END IF;
+            NEW.hex_q := rq;
+            NEW.hex_r := rr;
+            RETURN NEW;
+        END $$;
+        """
+    )
     op.execute("DROP FUNCTION territory_grid(integer, integer)")
     op.drop_column("pin", "grid_j")
     op.drop_column("pin", "grid_i")

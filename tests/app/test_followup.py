@@ -229,13 +229,16 @@ def test_proposals_get_a_theme_and_keep_it_when_the_table_saves_again(
 def test_public_quartier_page_shows_public_actions_and_no_raw_data(
     app, client, coordinator, workshop, close_workshop
 ):
+    from tests.helpers import page_text
+
     public = create(coordinator, public="1", zone_kind="quartiers", zone_quartiers=["Q.11"])
     url = public.headers["Location"]
-    coordinator.post(
+    assert coordinator.post(
         f"{url}/suivi",
         data=form(coordinator, url, text="Devis signé", status="engaged", public="1"),
-    )
-    coordinator.post(f"{url}/suivi", data=form(coordinator, url, text="Réunion avec le bailleur X"))
+    ).status_code == 302
+    internal = form(coordinator, url, text="Réunion avec le bailleur X")
+    assert coordinator.post(f"{url}/suivi", data=internal).status_code == 302
     create(coordinator, title="Action interne", zone_kind="quartiers", zone_quartiers=["Q.11"])
     anonymous = app.test_client()
     page = anonymous.get("/t/rennes/q/Q.11").get_data(as_text=True)
@@ -247,8 +250,11 @@ def test_public_quartier_page_shows_public_actions_and_no_raw_data(
     assert f"[{BLOSNE[0]}, {BLOSNE[1]}]" not in page and '"lon"' not in page  # no raw point
     close_workshop(workshop["id"])
     page = anonymous.get("/t/rennes/q/Q.11").get_data(as_text=True)
-    assert "publication du" in page and "secret" not in page
-    stated = re.findall(r"\((\d+)\)</li>|: (\d+)</li>|insécurité : (\d+)|sécurité : (\d+)", page)
+    said = page_text(page).split("Vous nous avez dit…")[1].split("Nous avons fait…")[0]
+    assert "publication du" in said and "secret" not in page
+    counted = r"(\d+|moins de 3)"
+    assert re.search(f"en insécurité : {counted} ; en sécurité : {counted}\\.", said)
+    stated = re.findall(r"\((\d+)\)|: (\d+)", said)
     assert all(int(n) >= 3 for group in stated for n in group if n)  # noisy, never under k
 
 

@@ -9,12 +9,6 @@ from tests.conftest import login
 BASE = "/api/v1/territories/rennes/layers"
 
 
-@pytest.fixture
-def demo(runner, rennes):
-    result = runner.invoke(args=["demo", "load"])
-    assert "demo workshop created" in result.output
-
-
 def _total(features, key="total"):
     return sum(f["properties"][key] for f in features)
 
@@ -101,15 +95,21 @@ def test_hotspots_find_the_demo_clusters(client, demo, make_user):
     assert "count" in staff["features"][0]["properties"]
 
 
-def test_one_pin_gives_a_trivial_answer(client, make_workshop):
+def test_one_pin_gives_a_trivial_answer(client, make_workshop, make_user):
     from tests.conftest import pin_body
 
     code = make_workshop()["codes"][0]
-    client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
-    for layer in ("hexagons", "net", "hotspots"):
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    for layer in ("hexagons", "net", "hotspots"):  # the public: nothing released yet
         response = client.get(f"{BASE}/{layer}")
         assert response.status_code == 200
-        assert response.get_json()["features"] == [] or layer != "hexagons"
+        body = response.get_json()
+        assert body["features"] == [] and body["message"], layer
+    login(client, make_user("police", "rennes").email)  # staff: the pin, counted once
+    hexagons = client.get(f"{BASE}/hexagons?full=1").get_json()["features"]
+    assert [(f["properties"]["total"], f["properties"]["unsafe"]) for f in hexagons] == [(1, 1)]
+    net = client.get(f"{BASE}/net?full=1").get_json()["features"]
+    assert [f["properties"]["net"] for f in net] == [1.0]
 
 
 def test_density_isobands_and_png(client, demo, make_user):
@@ -130,7 +130,7 @@ def test_public_density_hides_isolated_pins(client, make_workshop, make_user):
     from tests.conftest import pin_body
 
     code = make_workshop()["codes"][0]
-    client.post(f"/api/v1/groups/{code}/pins", json=pin_body())
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
     public = client.get(f"{BASE}/density?bandwidth=200").get_json()
     assert public["features"] == [] and public["message"]
     login(client, make_user("police", "rennes").email)

@@ -22,12 +22,6 @@ BASE = "/api/v1/territories/rennes/layers"
 K = 3
 
 
-@pytest.fixture
-def demo(runner, rennes):
-    result = runner.invoke(args=["demo", "load"])
-    assert "demo workshop created" in result.output
-
-
 def _inside_blosne(app, count: int, seed: int) -> list[tuple[float, float]]:
     """Random points well inside Le Blosne (Q.11)."""
     from geoalchemy2.shape import to_shape

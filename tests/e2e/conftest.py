@@ -6,6 +6,23 @@ from urllib.parse import urlsplit
 
 import pytest
 
+# The app fixtures on the test database, shared with tests/app.
+from tests.app.conftest import (  # noqa: F401
+    app,
+    client,
+    close_workshop,
+    database_url_for_tests,
+    live_server,
+    make_token,
+    make_user,
+    make_workshop,
+    paris,
+    password_hash,
+    rennes,
+    runner,
+)
+from tests.helpers import PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -44,8 +61,6 @@ def page(browser):
 
 def sign_in(page, base: str, email: str) -> None:
     """Sign in through the login form, as a person would, and wait for the home page."""
-    from tests.conftest import PASSWORD
-
     page.goto(f"{base}/connexion")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)

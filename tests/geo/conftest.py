@@ -10,7 +10,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point, Polygon, box
 
-from app.config import PROJECT_ROOT
+from tests.helpers import PROJECT_ROOT
 
 RENNES = PROJECT_ROOT / "data" / "quartiers" / "rennes_quartiers.geojson"
 
