@@ -51,6 +51,7 @@ class NoAddressLogger(Logger):
     """Gunicorn's logger, with client addresses masked in the error log."""
 
     def setup(self, cfg) -> None:
+        """Set gunicorn's handlers up, then filter the error log's."""
         super().setup(cfg)
         for handler in self.error_log.handlers:
             handler.addFilter(_MaskAddresses())
