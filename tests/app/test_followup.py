@@ -252,8 +252,11 @@ def test_public_quartier_page_shows_public_actions_and_no_raw_data(
     page = anonymous.get("/t/rennes/q/Q.11").get_data(as_text=True)
     said = page_text(page).split("Vous nous avez dit…")[1].split("Nous avons fait…")[0]
     assert "publication du" in said and "secret" not in page
+    # Six pins: the noisy totals rarely pass their threshold (3 noise deviations).
     counted = r"(\d+|moins de 3)"
-    assert re.search(f"en insécurité : {counted} ; en sécurité : {counted}\\.", said)
+    assert "Pas encore assez de réponses" in said or re.search(
+        f"en insécurité : {counted} ; en sécurité : {counted}\\.", said
+    )
     stated = re.findall(r"\((\d+)\)|: (\d+)", said)
     assert all(int(n) >= 3 for group in stated for n in group if n)  # noisy, never under k
 
