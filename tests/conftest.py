@@ -70,7 +70,7 @@ def _test_config(url: str, **extra) -> dict:
 
 @pytest.fixture
 def app(database_url_for_tests):
-    from app.pins import forget_categories
+    from app.workshops.pins import forget_categories
 
     app = create_app(_test_config(database_url_for_tests))
     forget_categories()  # the process-wide cache must not outlive the test's data
@@ -107,7 +107,7 @@ def live_server(app):
 @pytest.fixture
 def make_token(app):
     """A bearer token for a user made by ``make_user``: ``make_token(user)``."""
-    from app.auth import create_token
+    from app.accounts.auth import create_token
     from app.models import User
 
     def make(user) -> str:
@@ -187,7 +187,7 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def make_user(app):
     """Create an account directly in the database: ``make_user("police", "rennes")``."""
-    from app.auth import hash_password
+    from app.accounts.auth import hash_password
     from app.models import Territory, User
 
     hashed = hash_password(PASSWORD)
@@ -238,8 +238,8 @@ def make_workshop(app, rennes):
     and join codes: ``make_workshop(status="open")``."""
     from datetime import date
 
-    from app.groups import new_join_code
     from app.models import Quartier, Territory, Workshop, WorkshopGroup
+    from app.workshops.groups import new_join_code
 
     def make(status="open", kind="atelier", quartiers=("Q.11",), groups=2, title="Atelier"):
         with app.app_context():
@@ -297,7 +297,7 @@ def pin_body(**changes) -> dict:
 def close_workshop(app):
     """Close a workshop as its coordinator's button does, which makes its public release:
     ``close_workshop(workshop_id)``."""
-    from app import release
+    from app.analysis import release
     from app.models import Workshop, utcnow
 
     def close(workshop_id: int) -> None:

@@ -29,7 +29,7 @@ def test_postgis_and_numpy_put_points_in_the_same_hexagons(app):
 def test_each_pins_stored_default_hexagon_is_the_computed_one(app, client, make_workshop):
     """The trigger's hexagon (migration 0007) equals geo.hexgrid's, and the layer at the
     default size (stored cells) equals the layer at a size a hair off (computed cells)."""
-    from app import layers
+    from app.analysis import layers
     from app.models import Pin, Territory
     from tests.conftest import BLOSNE, pin_body
 

@@ -206,7 +206,7 @@ def test_stored_density_grid_gives_the_computed_density(app, client, make_worksh
     import numpy as np
     import sqlalchemy as sa
 
-    from app import layers
+    from app.analysis import layers
     from app.extensions import db
     from app.models import Pin, Territory
     from tests.conftest import BLOSNE, pin_body

@@ -23,14 +23,14 @@ import shapely
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
-from app import territories
 from app.models import Territory
+from app.territories import places
 
 
 def base_spec(territory: Territory, features: list[dict] | None = None) -> dict:
     """The territory's quartiers (or ``features``), streets and tiles; no layer yet."""
     if features is None:
-        features = territories.quartier_features(territory)
+        features = places.quartier_features(territory)
     tile_url = current_app.config.get("TILE_URL")
     return {
         "quartiers": {
@@ -45,7 +45,7 @@ def base_spec(territory: Territory, features: list[dict] | None = None) -> dict:
         }
         if tile_url
         else None,
-        "bounds": territories.territory_bounds(territory),
+        "bounds": places.territory_bounds(territory),
         "control": False,
         "layers": [],
     }

@@ -8,14 +8,15 @@ Action titles go into popups as plain text: the browser inserts them as text.
 from __future__ import annotations
 
 import shapely
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 
-from app import layers, maps
-from app.dashboard_map import hotspots
-from app.followup import STATUS_COLOURS, STATUS_LABELS
+from app import access, vocabulary
+from app.analysis import layers
+from app.analysis.dashboard_map import hotspots
 from app.models import Action, Territory
+from app.territories import maps
 
 
 def zones(actions: list[Action], link_slug: str | None = None) -> tuple[dict, list]:
@@ -29,7 +30,7 @@ def zones(actions: list[Action], link_slug: str | None = None) -> tuple[dict, li
             continue
         shape = to_shape(action.zone)
         shapes.append(shape)
-        colour = STATUS_COLOURS[action.status]
+        colour = vocabulary.ACTION_STATUS_COLOURS[action.status]
         style = {"color": colour, "weight": 3, "fillColor": colour, "fillOpacity": 0.25}
         link = None
         if link_slug:
@@ -39,7 +40,7 @@ def zones(actions: list[Action], link_slug: str | None = None) -> tuple[dict, li
             maps.feature(
                 shapely.geometry.mapping(shape),
                 style,
-                [STATUS_LABELS[action.status]],
+                [vocabulary.ACTION_STATUS_LABELS[action.status]],
                 title=action.title,
                 link=link,
             )
@@ -115,8 +116,8 @@ def public_quartier_map(territory: Territory, feature: dict, hexagons: list[dict
         props = cell["properties"]
         unsafe, safe = props["unsafe"] or 0, props["safe"] or 0  # None: under k
         share = unsafe / max(unsafe + safe, 1)
-        colour = "#c1121f" if share >= 0.5 else "#2a9d8f"
-        fewer = _("moins de %(k)d", k=current_app.config["SUPPRESSION_K"])
+        colour = vocabulary.FEELING_COLOURS["unsafe" if share >= 0.5 else "safe"]
+        fewer = _("moins de %(k)d", k=access.suppression_k())
         text = _(
             "%(unsafe)s ressentis d'insécurité, %(safe)s de sécurité",
             unsafe=props["unsafe"] if props["unsafe"] is not None else fewer,

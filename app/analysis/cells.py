@@ -1,7 +1,7 @@
 """Hexagon cells of a territory as GeoJSON features, and the study area's cells.
 
-Shared by the exact layers (:mod:`app.layers`, for staff) and the public release
-(:mod:`app.release`), which both draw counts on the same hexagons.
+Shared by the exact layers (:mod:`app.analysis.layers`, for staff) and the public release
+(:mod:`app.analysis.release`), which both draw counts on the same hexagons.
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ Coordinators and admins change things; police and planners of the territory read
 
 from __future__ import annotations
 
+import uuid
+
+import segno
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,34 +18,29 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app import audit, auth, groups, pins, release
+from app import access, audit, vocabulary
+from app.analysis import release
 from app.extensions import db
 from app.models import (
     WORKSHOP_KINDS,
     Category,
     Pin,
     Territory,
+    Theme,
     Workshop,
     WorkshopGroup,
     utcnow,
 )
+from app.territories import places
+from app.workshops import groups, pins
 
 bp = Blueprint("workshops", __name__, url_prefix="/t/<slug>/ateliers")
 
-READERS = ("coordinator", "police", "planner")
-WRITERS = ("coordinator",)
-KIND_LABELS = {
-    "atelier": _l("Atelier de proximité"),
-    "assises": _l("Assises de la sécurité"),
-    "marche_exploratoire": _l("Marche exploratoire"),
-    "cellule_de_veille": _l("Cellule de veille"),
-    "questionnaire": _l("Questionnaire en ligne"),
-}
-STATUS_LABELS = {"draft": _l("En préparation"), "open": _l("Ouvert"), "closed": _l("Clôturé")}
-
 
 class WorkshopForm(FlaskForm):
-    kind = SelectField(_l("Type"), choices=[(k, KIND_LABELS[k]) for k in WORKSHOP_KINDS])
+    kind = SelectField(
+        _l("Type"), choices=[(k, vocabulary.WORKSHOP_KIND_LABELS[k]) for k in WORKSHOP_KINDS]
+    )
     title = StringField(_l("Titre"), validators=[DataRequired(), Length(max=200)])
     edition = StringField(
         _l("Édition (pour comparer d'une année sur l'autre)"),
@@ -66,7 +63,7 @@ class ButtonForm(FlaskForm):
 
 
 def _territory(slug: str, *roles: str) -> Territory:
-    return auth.territory_for(slug, *roles)
+    return access.territory_for(slug, *roles)
 
 
 def _workshop(slug: str, workshop_id: int, roles: tuple[str, ...]) -> tuple[Territory, Workshop]:
@@ -91,7 +88,7 @@ def signed_in_only():
 
 @bp.get("/")
 def index(slug: str):
-    territory = _territory(slug, *READERS)
+    territory = _territory(slug, *access.READERS)
     workshops = db.session.scalars(
         sa.select(Workshop)
         .where(Workshop.territory_id == territory.id)
@@ -101,19 +98,15 @@ def index(slug: str):
         "workshops/index.html",
         territory=territory,
         workshops=workshops,
-        kinds=KIND_LABELS,
-        statuses=STATUS_LABELS,
-        can_write=_can_write(),
+        kinds=vocabulary.WORKSHOP_KIND_LABELS,
+        statuses=vocabulary.WORKSHOP_STATUS_LABELS,
+        can_write=access.may_write(territory),
     )
-
-
-def _can_write() -> bool:
-    return current_user.role in ("admin", *WRITERS)
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
 def create(slug: str):
-    territory = _territory(slug, *WRITERS)
+    territory = _territory(slug, *access.WRITERS)
     form = WorkshopForm()
     form.quartiers.choices = _quartier_choices(territory)
     if form.validate_on_submit():
@@ -157,7 +150,7 @@ def _add_group(workshop: Workshop, name: str) -> WorkshopGroup:
 
 @bp.get("/<int:workshop_id>")
 def show(slug: str, workshop_id: int):
-    territory, workshop = _workshop(slug, workshop_id, READERS)
+    territory, workshop = _workshop(slug, workshop_id, access.READERS)
     counts = dict(
         db.session.execute(
             sa.select(Pin.group_id, sa.func.count())
@@ -176,9 +169,9 @@ def show(slug: str, workshop_id: int):
         workshop=workshop,
         counts=counts,
         pending=pending,
-        kinds=KIND_LABELS,
-        statuses=STATUS_LABELS,
-        can_write=_can_write(),
+        kinds=vocabulary.WORKSHOP_KIND_LABELS,
+        statuses=vocabulary.WORKSHOP_STATUS_LABELS,
+        can_write=access.may_write(territory),
         group_form=GroupForm(),
         button=ButtonForm(),
     )
@@ -186,7 +179,7 @@ def show(slug: str, workshop_id: int):
 
 @bp.route("/<int:workshop_id>/modifier", methods=["GET", "POST"])
 def edit(slug: str, workshop_id: int):
-    territory, workshop = _workshop(slug, workshop_id, WRITERS)
+    territory, workshop = _workshop(slug, workshop_id, access.WRITERS)
     form = WorkshopForm(obj=workshop)
     form.quartiers.choices = _quartier_choices(territory)
     if request.method == "GET":
@@ -206,7 +199,7 @@ def edit(slug: str, workshop_id: int):
 @bp.post("/<int:workshop_id>/statut")
 def set_status(slug: str, workshop_id: int):
     """Open a draft, or close an open workshop (codes stop working, pins lock)."""
-    territory, workshop = _workshop(slug, workshop_id, WRITERS)
+    territory, workshop = _workshop(slug, workshop_id, access.WRITERS)
     if not ButtonForm().validate_on_submit():
         abort(400)
     wanted = request.form.get("status")
@@ -225,7 +218,7 @@ def set_status(slug: str, workshop_id: int):
 
 @bp.post("/<int:workshop_id>/groupes")
 def add_group(slug: str, workshop_id: int):
-    territory, workshop = _workshop(slug, workshop_id, WRITERS)
+    territory, workshop = _workshop(slug, workshop_id, access.WRITERS)
     form = GroupForm()
     if workshop.kind == "questionnaire" or workshop.status == "closed":
         abort(409, description=_("Impossible d'ajouter une table à cet atelier."))
@@ -239,9 +232,7 @@ def add_group(slug: str, workshop_id: int):
 @bp.get("/<int:workshop_id>/qr")
 def qr_sheet(slug: str, workshop_id: int):
     """A printable A4 sheet: one QR code per group, pointing at /j/<code>."""
-    import segno
-
-    territory, workshop = _workshop(slug, workshop_id, WRITERS)
+    territory, workshop = _workshop(slug, workshop_id, access.WRITERS)
     cards = []
     for group in workshop.groups:
         url = url_for("pinning.pin_page", code=group.join_code, _external=True)
@@ -253,7 +244,7 @@ def qr_sheet(slug: str, workshop_id: int):
 @bp.get("/<int:workshop_id>/direct")
 def live(slug: str, workshop_id: int):
     """The projector screen: every pin, arriving within seconds, with counts."""
-    territory, workshop = _workshop(slug, workshop_id, READERS)
+    territory, workshop = _workshop(slug, workshop_id, access.READERS)
     # The screen shows raw points: each opening is logged (not each 3-second refresh).
     audit.record(
         "points.viewed", target=f"workshop:{workshop.id}", territory=territory, view="live"
@@ -268,20 +259,14 @@ def live(slug: str, workshop_id: int):
 
 
 def _live_context(territory: Territory, workshop: Workshop) -> dict:
-    from app import territories
-    from app.pinning import TIME_LABELS
-
-    english = str(get_locale()) == "en"
     categories = db.session.scalars(sa.select(Category).order_by(Category.position))
-    features = [
-        f for q in workshop.quartiers for f in territories.quartier_features(territory, q.code)
-    ]
+    features = [f for q in workshop.quartiers for f in places.quartier_features(territory, q.code)]
     return {
         "feed": url_for("workshops.live_feed", slug=territory.slug, workshop_id=workshop.id),
         "streets": url_for("public.streets", slug=territory.slug),
         "quartiers": {"type": "FeatureCollection", "features": features},
-        "categories": {c.code: c.label_en if english else c.label_fr for c in categories},
-        "times": {k: v[1 if english else 0] for k, v in TIME_LABELS.items()},
+        "categories": {c.code: vocabulary.stored_label(c) for c in categories},
+        "times": vocabulary.translated(vocabulary.TIME_LABELS),
         "groups": {g.id: g.name for g in workshop.groups},
     }
 
@@ -296,7 +281,7 @@ def live_feed(slug: str, workshop_id: int):
     Raw points, so audited (DESIGN §6) — but the screen polls every few seconds: one
     ``points.viewed`` row per user and workshop per LIVE_AUDIT_MINUTES, decided from
     the audit table (the page's own row counts), so every worker and node agrees."""
-    territory, workshop = _workshop(slug, workshop_id, READERS)
+    territory, workshop = _workshop(slug, workshop_id, access.READERS)
     target = f"workshop:{workshop.id}"
     if not audit.recently_recorded("points.viewed", target, current_user, LIVE_AUDIT_MINUTES):
         audit.record("points.viewed", target=target, territory=territory, view="live.json")
@@ -318,7 +303,7 @@ DECISIONS = ("approve", "reject", "redact")
 
 @bp.get("/<int:workshop_id>/moderation")
 def moderation(slug: str, workshop_id: int):
-    territory, workshop = _workshop(slug, workshop_id, WRITERS)
+    territory, workshop = _workshop(slug, workshop_id, access.WRITERS)
     queue = db.session.scalars(
         sa.select(Pin)
         .where(Pin.workshop_id == workshop.id, Pin.comment_status == "pending")
@@ -343,9 +328,7 @@ def moderation(slug: str, workshop_id: int):
 @bp.post("/<int:workshop_id>/moderation/<pin_id>")
 def moderate(slug: str, workshop_id: int, pin_id: str):
     """Approve, reject, or redact (approve an edited text) one comment."""
-    import uuid
-
-    territory, workshop = _workshop(slug, workshop_id, WRITERS)
+    territory, workshop = _workshop(slug, workshop_id, access.WRITERS)
     try:
         pin = db.session.get(Pin, uuid.UUID(pin_id))
     except ValueError:
@@ -373,13 +356,11 @@ def moderate(slug: str, workshop_id: int, pin_id: str):
 @bp.get("/<int:workshop_id>/diagnostics")
 def diagnostics(slug: str, workshop_id: int):
     """Every group's answers to the four questions, and their proposals, side by side."""
-    from app.models import Theme
-
-    territory, workshop = _workshop(slug, workshop_id, READERS)
+    territory, workshop = _workshop(slug, workshop_id, access.READERS)
     themes = db.session.scalars(
         sa.select(Theme).where(Theme.active.is_(True)).order_by(Theme.position)
     ).all()
-    can_write = current_user.role == "admin" or current_user.role in WRITERS
+    can_write = access.may_write(territory)
     return render_template(
         "workshops/diagnostics.html",
         territory=territory,

@@ -17,7 +17,8 @@ from flask_babel import force_locale
 from flask_login import login_required
 from geoalchemy2.shape import to_shape
 
-from app import audit, layers
+from app import access, audit, vocabulary
+from app.analysis import layers
 from app.extensions import db
 from app.models import (
     TIMES_OF_DAY,
@@ -29,7 +30,7 @@ from app.models import (
     action_proposal,
     action_workshop,
 )
-from app.workshops import READERS, _workshop
+from app.workshops.views import _workshop
 
 bp = Blueprint("reports", __name__, url_prefix="/t/<slug>/ateliers/<int:workshop_id>")
 
@@ -37,10 +38,7 @@ MAP_WIDTH = 1400
 
 
 def _context(slug: str, workshop_id: int) -> dict:
-    from app.followup import STATUS_LABELS, partner_names
-    from app.pinning import TIME_LABELS
-
-    territory, workshop = _workshop(slug, workshop_id, READERS)
+    territory, workshop = _workshop(slug, workshop_id, access.READERS)
     rows = db.session.execute(
         sa.select(Category.label_fr, Pin.feeling, Pin.time_of_day, sa.func.count())
         .join(Category, Category.id == Pin.category_id)
@@ -77,15 +75,15 @@ def _context(slug: str, workshop_id: int) -> dict:
         "workshop": workshop,
         "table": table,
         "times": TIMES_OF_DAY,
-        "time_labels": {k: v[0] for k, v in TIME_LABELS.items()},
+        "time_labels": vocabulary.TIME_LABELS,
         "totals": {
             feeling: sum(sum(c.values()) for (f, _label), c in table.items() if f == feeling)
             for feeling in ("unsafe", "safe")
         },
         "proposals": proposals,
         "actions": actions,
-        "status_labels": STATUS_LABELS,
-        "partner_names": partner_names,
+        "status_labels": vocabulary.ACTION_STATUS_LABELS,
+        "partner_names": vocabulary.partner_names,
         "map_png": base64.b64encode(png).decode("ascii")
         if (png := map_image(territory, workshop))
         else None,
@@ -94,7 +92,7 @@ def _context(slug: str, workshop_id: int) -> dict:
 
 def map_image(territory, workshop) -> bytes | None:
     """The workshop's quartiers, streets and pins per hexagon (unsafe red, safe green)."""
-    from geo.render import Style, render_png
+    from geo.render import Style, render_png  # Pillow: heavy, loaded late
 
     quartiers = [to_shape(q.geom) for q in workshop.quartiers] or [
         to_shape(q.geom) for q in territory.quartiers
@@ -120,7 +118,7 @@ def map_image(territory, workshop) -> bytes | None:
         props = cell["properties"]
         share = props["unsafe"] / props["total"]
         alpha = int(90 + 140 * min(1.0, props["total"] / 8))
-        colour = (193, 18, 31) if share >= 0.5 else (42, 157, 143)
+        colour = vocabulary.rgb(vocabulary.FEELING_COLOURS["unsafe" if share >= 0.5 else "safe"])
         styles.append(Style(outline=(*colour, 255), fill=(*colour, alpha), width=1))
     return render_png(
         [
@@ -145,8 +143,8 @@ def synthesis(slug: str, workshop_id: int):
 @login_required
 def synthesis_pdf(slug: str, workshop_id: int):
     """The workshop synthesis as a PDF file (WeasyPrint)."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    from weasyprint import HTML  # WeasyPrint: heavy, loaded late
+    from weasyprint.urls import URLFetcher  # WeasyPrint: heavy, loaded late
 
     with force_locale("fr"):
         context = _context(slug, workshop_id)

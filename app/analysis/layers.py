@@ -9,21 +9,23 @@ filter or value is a 422 naming it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, abort, current_app, jsonify, make_response, request
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from app import openapi, release, territories
-from app.cells import DEFAULT_SIZE, Layer, empty_message, hexagon_features, territory_cells
+from app import access, openapi
+from app.analysis import release
+from app.analysis.cells import DEFAULT_SIZE, Layer, empty_message, hexagon_features, territory_cells
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import FEELINGS, TIMES_OF_DAY, Category, Pin, Quartier, Territory, Workshop
+from app.territories import places
 from geo import projections
 from geo.hexgrid import axial_sql, hex_centres, suppression_mask
 
@@ -70,18 +72,10 @@ class Filters:
 
 
 def territory_or_404(slug: str) -> Territory:
-    territory = territories.get_territory(slug)
+    territory = places.get_territory(slug)
     if territory is None:
         abort(404, description=_("Territoire inconnu : %(slug)s", slug=slug))
     return territory
-
-
-def staff(territory: Territory) -> bool:
-    return (
-        current_user.is_authenticated
-        and current_user.role in ("admin", "coordinator", "police", "planner")
-        and current_user.can_see(territory)
-    )
 
 
 def parse_filters(territory: Territory, args, compare: bool = False) -> Filters:
@@ -110,7 +104,7 @@ def parse_filters(territory: Territory, args, compare: bool = False) -> Filters:
     }
     if errors:
         raise ValidationError(errors, _("Filtres invalides."))
-    if values["full"] and not staff(territory):
+    if values["full"] and not access.staff(territory):
         abort(403, description=_("Les couches non masquées sont réservées aux équipes."))
     return Filters(**values)
 
@@ -194,8 +188,6 @@ def _date(args, name, bound, errors) -> datetime | None:
 
 def day_bound(day: date, bound: time) -> datetime:
     """The first or last instant of ``day`` in the towns' time zone (any year, 1 to 9999)."""
-    from zoneinfo import ZoneInfo
-
     return datetime.combine(
         day, bound, tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     )
@@ -284,7 +276,7 @@ def _collection(features, filters: Filters, layer: str, message: str | None, **m
         "features": features,
         "layer": layer,
         "size_m": filters.size,
-        "suppression_k": None if filters.full else current_app.config["SUPPRESSION_K"],
+        "suppression_k": None if filters.full else access.suppression_k(),
         **meta,
     }
     if message:
@@ -303,10 +295,10 @@ def hexagon_layer(territory: Territory, filters: Filters) -> Layer:
     cells = np.array(list(counts), dtype=np.int64).reshape(-1, 2)
     values = np.array(list(counts.values()), dtype=np.int64).reshape(-1, 2)
     if not filters.full and len(values):
-        keep = suppression_mask(values.sum(axis=1), current_app.config["SUPPRESSION_K"])
+        keep = suppression_mask(values.sum(axis=1), access.suppression_k())
         cells, values = cells[keep], values[keep]
     # Public cells name only the categories that reach k themselves.
-    tops = top_categories(by_category, k=1 if filters.full else current_app.config["SUPPRESSION_K"])
+    tops = top_categories(by_category, k=access.threshold(filters.full))
     props = [
         {
             "unsafe": int(u),
@@ -327,7 +319,7 @@ def net_layer(territory: Territory, filters: Filters) -> Layer:
     if not filters.full:
         return release.net_layer(territory, filters)
     counts = hexagon_counts(territory, filters)
-    k = 1 if filters.full else current_app.config["SUPPRESSION_K"]
+    k = access.threshold(filters.full)
     kept = {cell: uv for cell, uv in counts.items() if sum(uv) >= k}
     cells = np.array(list(kept), dtype=np.int64).reshape(-1, 2)
     props = [{"unsafe": u, "safe": s, "net": round((u - s) / (u + s), 4)} for u, s in kept.values()]
@@ -417,7 +409,6 @@ def geojson_layer(slug: str, name: str):
 
 # -- density ---------------------------------------------------------------------------------
 
-DENSITY_MAX_CELLS = 600  # per side of the counting grid
 DENSITY_BREAKS = (0.1, 0.25, 0.5, 0.75)  # fractions of the peak
 
 
@@ -428,7 +419,11 @@ def density_grid(territory: Territory, filters: Filters):
     quartiers (padded by the bandwidth) and, per cell, how many pins lie within the
     bandwidth (for suppression); ``(None, None)`` when no pin matches.
     """
-    from geo.density import default_bandwidth, kernel_density, neighbour_counts
+    from geo.density import (  # scipy: heavy, loaded late
+        default_bandwidth,
+        kernel_density,
+        neighbour_counts,
+    )
 
     if territory.grid_cell:  # stored at quartier import, each pin's cell by its trigger
         extent = (
@@ -443,7 +438,7 @@ def density_grid(territory: Territory, filters: Filters):
         extent = _metric_extent(territory)
         if extent is None:
             return None, None
-        cell = max(extent[2] - extent[0], extent[3] - extent[1]) / DENSITY_MAX_CELLS
+        cell = max(extent[2] - extent[0], extent[3] - extent[1]) / places.DENSITY_MAX_CELLS
         i = sa.func.floor((Pin.x_m - extent[0]) / cell)
         j = sa.func.floor((Pin.y_m - extent[1]) / cell)
     if filters.full:
@@ -505,7 +500,7 @@ def _public_density(grid, support, filters: Filters):
     """Hide, for the public, every cell fewer than k pins contribute to."""
     if filters.full:
         return grid.values
-    return np.where(support >= current_app.config["SUPPRESSION_K"], grid.values, 0.0)
+    return np.where(support >= access.suppression_k(), grid.values, 0.0)
 
 
 def _shown_density(territory: Territory, filters: Filters):
@@ -520,7 +515,7 @@ def _shown_density(territory: Territory, filters: Filters):
 
 def density_layer(territory: Territory, filters: Filters) -> Layer:
     """Isobands of the kernel density (quartic) in pins per km²."""
-    from geo.raster import isobands
+    from geo.raster import isobands  # scipy: heavy, loaded late
 
     shown = _shown_density(territory, filters)
     if shown is None:
@@ -552,7 +547,11 @@ def density_layer(territory: Territory, filters: Filters) -> Layer:
 
 def density_image(territory: Territory, filters: Filters):
     """``(png bytes, (west, south, east, north), bandwidth)`` or None with no density."""
-    from geo.raster import colourise, encode_png, resample_to_web_mercator
+    from geo.raster import (  # scipy: heavy, loaded late
+        colourise,
+        encode_png,
+        resample_to_web_mercator,
+    )
 
     shown = _shown_density(territory, filters)
     if shown is None:
@@ -569,15 +568,13 @@ def density_png(slug: str):
     """The density as a transparent PNG in Web Mercator; bounds in ``X-Bounds``
     (west,south,east,north, degrees) for a Leaflet image overlay; one transparent pixel
     when nothing is left to show."""
-    from flask import make_response
-
     territory = territory_or_404(slug)
     filters = parse_filters(territory, request.args)
     image = density_image(territory, filters)
     if image is None:  # a transparent pixel over the territory, and why
-        from geo.raster import encode_png
+        from geo.raster import encode_png  # scipy: heavy, loaded late
 
-        west_south, east_north = territories.territory_bounds(territory) or [[0, 0], [0, 0]]
+        west_south, east_north = places.territory_bounds(territory) or [[0, 0], [0, 0]]
         bounds = (west_south[1], west_south[0], east_north[1], east_north[0])
         image = (encode_png(np.zeros((1, 1, 4), dtype=np.uint8)), bounds, 0.0)
     png, bounds, bandwidth = image
@@ -596,8 +593,6 @@ def difference_layer(territory: Territory, filters: Filters, a: list[int], b: li
     (positive: the place weighs more in B). Cells with fewer than k pins in A and B
     together are hidden from the public.
     """
-    from dataclasses import replace
-
     if not filters.full:
         return release.difference_layer(territory, filters, a, b)
     counts = {}
@@ -605,7 +600,7 @@ def difference_layer(territory: Territory, filters: Filters, a: list[int], b: li
         for cell, uv in hexagon_counts(territory, replace(filters, workshop=ids)).items():
             counts.setdefault(cell, {"a": 0, "b": 0})[key] = sum(uv)
     totals = {key: sum(c[key] for c in counts.values()) for key in ("a", "b")}
-    k = 1 if filters.full else current_app.config["SUPPRESSION_K"]
+    k = access.threshold(filters.full)
     kept = {cell: c for cell, c in counts.items() if c["a"] + c["b"] >= k}
     if not totals["a"] or not totals["b"]:
         message = _("Un des deux ensembles d'ateliers n'a aucun point.")

@@ -22,20 +22,16 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Regexp
 
-from app import audit, auth, layers
-from app.exports import spreadsheet_safe
+from app import audit, vocabulary
+from app.accounts import auth
+from app.analysis import layers
 from app.extensions import db
 from app.models import ROLES, ApiToken, AuditEvent, Category, Territory, Theme, User, utcnow
-from app.pins import forget_categories
+from app.security import spreadsheet_safe
+from app.workshops.pins import forget_categories
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-ROLE_LABELS = {
-    "admin": _l("Administrateur"),
-    "coordinator": _l("Coordinateur"),
-    "police": _l("Police"),
-    "planner": _l("Urbaniste"),
-}
 AUDIT_PAGE_SIZE = 100
 
 
@@ -48,7 +44,7 @@ def admins_only():
 class UserForm(FlaskForm):
     email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Nom"), validators=[DataRequired(), Length(max=200)])
-    role = SelectField(_l("Rôle"), choices=[(r, ROLE_LABELS[r]) for r in ROLES])
+    role = SelectField(_l("Rôle"), choices=[(r, vocabulary.ROLE_LABELS[r]) for r in ROLES])
     territories = SelectMultipleField(_l("Territoires"), coerce=int)
     active = BooleanField(_l("Compte actif"), default=True)
 
@@ -91,7 +87,7 @@ def users():
         status = 422
     listing = db.session.scalars(sa.select(User).order_by(User.email)).all()
     return render_template(
-        "admin/users.html", users=listing, form=form, role_labels=ROLE_LABELS
+        "admin/users.html", users=listing, form=form, role_labels=vocabulary.ROLE_LABELS
     ), status
 
 
@@ -144,7 +140,7 @@ def _user_page(user: User, form: UserForm, status: int, password: str | None = N
         user=user,
         form=form,
         button=ButtonForm(),
-        role_labels=ROLE_LABELS,
+        role_labels=vocabulary.ROLE_LABELS,
         password=password,
         now=utcnow(),
     )
@@ -273,7 +269,7 @@ class CategoryForm(FlaskForm):
     label_en = StringField(_l("Libellé anglais"), validators=[DataRequired(), Length(max=100)])
     feelings = SelectMultipleField(
         _l("S'applique à"),
-        choices=[("unsafe", _l("Insécurité")), ("safe", _l("Sécurité"))],
+        choices=list(vocabulary.FEELING_LABELS.items()),
         validators=[DataRequired()],
     )
     colour = StringField(_l("Couleur"), validators=[DataRequired(), Regexp(r"^#[0-9a-fA-F]{6}$")])

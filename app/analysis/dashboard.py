@@ -1,7 +1,7 @@
 """The territory dashboard for police, coordinators and planners: density, hexagons,
 Gi* hot spots, the net layer and (for those who may) raw points, with filters.
 
-The map is described as data by :mod:`app.dashboard_map` from the same layer functions
+The map is described as data by :mod:`app.analysis.dashboard_map` from the same layer functions
 as the API, and drawn in the page by static/js/layermap.js.
 """
 
@@ -11,33 +11,21 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
-from app import auth, layers
+from app import access, vocabulary
+from app.analysis import layers
+from app.analysis.dashboard_map import build_map
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import TIMES_OF_DAY, Category, Workshop
 
 bp = Blueprint("dashboard", __name__, url_prefix="/t/<slug>/tableau-de-bord")
 
-READERS = ("coordinator", "police", "planner")
-COMMENT_READERS = ("admin", "coordinator", "police")
-RAW_POINT_LIMIT = 5000
-FEELING_COLOURS = {"unsafe": "#c1121f", "safe": "#2a9d8f"}
-HOTSPOT_COLOURS = {
-    3: "#b2182b",
-    2: "#ef8a62",
-    1: "#fddbc7",
-    -1: "#d1e5f0",
-    -2: "#67a9cf",
-    -3: "#2166ac",
-}
-HEX_STEPS = ((1, "#fff5eb"), (3, "#fdd0a2"), (6, "#fd8d3c"), (12, "#d94801"), (25, "#7f2704"))
-
 
 @bp.get("/")
 @login_required
 def show(slug: str):
     """The dashboard; filters come from the query string (a 422 page names bad ones)."""
-    territory = auth.territory_for(slug, *READERS)
+    territory = access.territory_for(slug, *access.READERS)
     args = {k: v for k, v in request.args.items() if v}
     args["full"] = "1"  # staff see every count (DESIGN §6)
     sets = {k: args.pop(k) for k in ("a", "b") if k in args}
@@ -46,8 +34,6 @@ def show(slug: str):
         compare = layers.parse_sets(territory, sets) if sets else None
     except ValidationError as exc:
         return _page(territory, None, exc.fields), 422
-    from app.dashboard_map import build_map
-
     spec, summary = build_map(territory, filters, compare)
     return _page(territory, spec, {}, summary)
 
@@ -68,7 +54,7 @@ def _page(territory, map_spec, errors, summary=None):
         categories=categories,
         workshops=workshops,
         times=TIMES_OF_DAY,
-        hex_steps=HEX_STEPS,
-        hotspot_colours=HOTSPOT_COLOURS,
+        hex_steps=vocabulary.HEX_STEPS,
+        hotspot_colours=vocabulary.HOTSPOT_COLOURS,
         summary=summary,
     )

@@ -13,19 +13,16 @@ import shapely
 import sqlalchemy as sa
 from flask import request
 from flask_babel import gettext as _
-from flask_login import current_user
 from geoalchemy2.shape import to_shape
 
-from app import audit, layers, maps
-from app.dashboard import (
-    COMMENT_READERS,
-    FEELING_COLOURS,
-    HEX_STEPS,
-    HOTSPOT_COLOURS,
-    RAW_POINT_LIMIT,
-)
+from app import access, audit
+from app.analysis import layers
 from app.extensions import db
 from app.models import Category, Pin
+from app.territories import maps
+from app.vocabulary import DIFFERENCE_COLOURS, FEELING_COLOURS, HEX_STEPS, HOTSPOT_COLOURS
+
+RAW_POINT_LIMIT = 5000  # points drawn at most on the dashboard
 
 
 def build_map(territory, filters, compare=None) -> tuple[dict, dict]:
@@ -118,7 +115,7 @@ def _difference(territory, filters, a, b) -> dict:
     top = max((abs(f["properties"]["difference"]) for f in features), default=0) or 1
     for feature in features:
         props = feature["properties"]
-        colour = "#b2182b" if props["difference"] > 0 else "#2166ac"
+        colour = DIFFERENCE_COLOURS["b" if props["difference"] > 0 else "a"]
         style = maps.cell_style(colour, 0.1 + 0.7 * abs(props["difference"]) / top)
         text = _("A : %(a)d points, B : %(b)d points", a=props["a"], b=props["b"])
         group["features"].append(maps.feature(feature["geometry"], style, [text]))
@@ -133,7 +130,7 @@ def _raw_points(territory, filters) -> dict:
         .order_by(Pin.created_at.desc())
         .limit(RAW_POINT_LIMIT)
     ).all()
-    with_comments = current_user.role in COMMENT_READERS
+    with_comments = access.reads_comments()
     audit.record(
         "points.viewed",
         target=f"territory:{territory.slug}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -9,16 +11,20 @@ from flask import (
     current_app,
     jsonify,
     make_response,
+    redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
+from shapely.geometry import shape
 
-from app import openapi, territories
+from app import access, openapi, vocabulary
+from app.analysis import layers, release
 from app.extensions import db
-from app.models import Quartier, Territory
+from app.followup.maps import public_quartier_map
+from app.models import Action, Category, Quartier, Territory
+from app.territories import maps, places
 
 bp = Blueprint("public", __name__)
 
@@ -46,7 +52,7 @@ def home():
 
 
 def _territory_or_404(slug: str) -> Territory:
-    territory = territories.get_territory(slug)
+    territory = places.get_territory(slug)
     if territory is None:
         abort(404, description=_("Territoire inconnu : %(slug)s", slug=slug))
     return territory
@@ -56,14 +62,11 @@ def _territory_or_404(slug: str) -> Territory:
 def territory(slug: str):
     """A territory's quartiers on a map, with name and area. 404 for an unknown slug."""
     territory = _territory_or_404(slug)
-    features = territories.quartier_features(territory)
-    from flask_login import current_user
-
-    from app import maps
+    features = places.quartier_features(territory)
 
     spec = maps.base_spec(territory, features)
 
-    staff = current_user.is_authenticated and current_user.can_see(territory)
+    staff = access.staff(territory)
     return render_template(
         "public/territory.html", territory=territory, features=features, map_spec=spec, staff=staff
     )
@@ -73,15 +76,12 @@ def territory(slug: str):
 def quartier(slug: str, code: str):
     """One quartier on a map. 404 for an unknown territory or code."""
     territory = _territory_or_404(slug)
-    features = territories.quartier_features(territory, code)
+    features = places.quartier_features(territory, code)
     if not features:
         abort(404, description=_("Quartier inconnu : %(code)s", code=code))
-    from app.pinning import TIME_LABELS
-
     feature = features[0]
     said = what_was_said(territory, feature)
     actions = public_actions(territory, code)
-    from app.followup_map import public_quartier_map
 
     spec = public_quartier_map(territory, feature, said["hexagons"], actions)
     return render_template(
@@ -91,7 +91,7 @@ def quartier(slug: str, code: str):
         map_spec=spec,
         said=said,
         actions=actions,
-        time_labels={k: v[str(get_locale()) == "en"] for k, v in TIME_LABELS.items()},
+        time_labels=vocabulary.TIME_LABELS,
     )
 
 
@@ -99,12 +99,7 @@ def what_was_said(territory: Territory, feature: dict) -> dict:
     """ "Vous nous avez dit…": the quartier's counts from the public release (DESIGN §6):
     hexagons of the public layer, totals and top concerns by category and by time of
     day, each stated only from k. No point, no comment."""
-    from shapely.geometry import shape
-
-    from app import layers, release
-    from app.models import Category
-
-    k = current_app.config["SUPPRESSION_K"]
+    k = access.suppression_k()
     code = feature["properties"]["code"]
     quartier = db.session.scalar(
         sa.select(Quartier).where(Quartier.territory_id == territory.id, Quartier.code == code)
@@ -113,11 +108,7 @@ def what_was_said(territory: Territory, feature: dict) -> dict:
     public = layers.hexagon_layer(territory, layers.parse_filters(territory, {})).features
     hexagons = [f for f in public if shape(f["geometry"]).intersects(outline)]
     summary = release.quartier_summary(territory, quartier.id)
-    english = str(get_locale()) == "en"
-    labels = {
-        c.id: (c.label_en if english else c.label_fr)
-        for c in db.session.scalars(sa.select(Category))
-    }
+    labels = {c.id: vocabulary.stored_label(c) for c in db.session.scalars(sa.select(Category))}
 
     def ranked(feeling: int) -> list[tuple[str, int]]:
         named = [
@@ -142,8 +133,6 @@ def what_was_said(territory: Territory, feature: dict) -> dict:
 
 def public_actions(territory: Territory, code: str):
     """ "Nous avons fait…": public actions whose zone touches the quartier."""
-    from app.models import Action
-
     return db.session.scalars(
         sa.select(Action)
         .join(
@@ -160,8 +149,6 @@ def public_actions(territory: Territory, code: str):
 
 
 def _feature_bounds(geometry: dict) -> list[list[float]]:
-    from shapely.geometry import shape
-
     west, south, east, north = shape(geometry).bounds
     return [[south, west], [north, east]]
 
@@ -171,7 +158,7 @@ def _feature_bounds(geometry: dict) -> list[list[float]]:
 def streets(slug: str):
     """Street centre-lines of a territory (an empty collection if none were imported)."""
     territory = _territory_or_404(slug)
-    response = make_response(jsonify(territories.streets_geojson(territory)))
+    response = make_response(jsonify(places.streets_geojson(territory)))
     response.mimetype = "application/geo+json"
     response.cache_control.public = True
     response.cache_control.max_age = 3600
@@ -182,8 +169,6 @@ def streets(slug: str):
 @bp.get("/lang/<code>")
 def set_language(code: str):
     """Remember the reader's language choice in a cookie and go back."""
-    from flask import current_app, redirect
-
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     target = request.referrer if _same_origin(request.referrer) else url_for("public.home")
@@ -193,8 +178,6 @@ def set_language(code: str):
 
 
 def _same_origin(url: str | None) -> bool:
-    from urllib.parse import urlsplit
-
     if not url:
         return False
     return urlsplit(url).netloc == request.host

@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -16,7 +16,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from app import audit, auth, openapi, release
+from app import access, audit, openapi
+from app.accounts import auth
+from app.analysis import release
 from app.extensions import db
 from app.models import utcnow
 
@@ -90,12 +92,10 @@ def logout():
 @bp.get("/confidentialite")
 def privacy():
     """What Ressenti collects, why, for how long, and who sees it."""
-    from flask import current_app
-
     return render_template(
         "accounts/privacy.html",
         retention_months=current_app.config["COMMENT_RETENTION_MONTHS"],
-        suppression_k=current_app.config["SUPPRESSION_K"],
+        suppression_k=access.suppression_k(),
         releases=release.latest_per_territory(),
         epsilon=sum(current_app.config["PUBLIC_RELEASE_EPSILON"].values()),
     )

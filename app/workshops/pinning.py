@@ -9,25 +9,27 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from flask_babel import get_locale
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
-from app import groups, openapi, pins, ratelimit, security, territories
+from app import openapi, ratelimit, security, vocabulary
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import TIMES_OF_DAY, Category, Pin, Proposal, WorkshopGroup
+from app.territories import places
+from app.workshops import groups, pins
 
 bp = Blueprint("pinning", __name__)
 security.csrf_exempt(bp)  # no cookie identifies a resident: the join code in the URL does
-
-TIME_LABELS = {
-    "morning": ("Le matin", "Morning"),
-    "day": ("La journée", "Daytime"),
-    "evening": ("Le soir", "Evening"),
-    "night": ("La nuit", "Night"),
-    "always": ("Tout le temps", "All the time"),
-}
 
 
 def _json_body() -> dict:
@@ -52,14 +54,11 @@ def pin_page(code: str):
 
 def _page_context(group: WorkshopGroup) -> dict:
     workshop = group.workshop
-    english = str(get_locale()) == "en"
     categories = db.session.scalars(
         sa.select(Category).where(Category.active.is_(True)).order_by(Category.position)
     )
     features = [
-        f
-        for q in workshop.quartiers
-        for f in territories.quartier_features(workshop.territory, q.code)
+        f for q in workshop.quartiers for f in places.quartier_features(workshop.territory, q.code)
     ]
     return {
         "code": group.join_code,
@@ -69,13 +68,13 @@ def _page_context(group: WorkshopGroup) -> dict:
         "categories": [
             {
                 "code": c.code,
-                "label": c.label_en if english else c.label_fr,
+                "label": vocabulary.stored_label(c),
                 "feelings": c.feelings,
                 "colour": c.colour,
             }
             for c in categories
         ],
-        "times": [{"code": t, "label": TIME_LABELS[t][english]} for t in TIMES_OF_DAY],
+        "times": [{"code": t, "label": str(vocabulary.TIME_LABELS[t])} for t in TIMES_OF_DAY],
         "comment_max": current_app.config["COMMENT_MAX_LENGTH"],
         "tiles": current_app.config.get("TILE_URL") or None,
         "attribution": current_app.config.get("TILE_ATTRIBUTION"),
@@ -192,7 +191,7 @@ def group_streets(code: str):
     """Streets crossing the workshop's quartiers, for the offline base map."""
     group = groups.group_by_code(code)
     ids = [q.id for q in group.workshop.quartiers]
-    data = territories.streets_geojson(group.workshop.territory, quartier_ids=ids)
+    data = places.streets_geojson(group.workshop.territory, quartier_ids=ids)
     response = jsonify(data)
     response.mimetype = "application/geo+json"
     response.cache_control.private = True
@@ -207,8 +206,6 @@ DIAGNOSTIC_FIELDS = ("troubles", "causes", "solutions", "residents_role")
 @bp.route("/j/<code>/diagnostic", methods=["GET", "POST"])
 def diagnostic_page(code: str):
     """The table's answers to the four questions and its proposals (a plain form)."""
-    from flask import redirect, url_for
-
     group = groups.group_by_code(code)
     if _shared(group):
         abort(404)

@@ -12,12 +12,12 @@ from functools import wraps
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, current_app, g, request, session
+from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user
 from sqlalchemy.dialects.postgresql import insert
 
 from app.extensions import db
-from app.models import ApiToken, LoginThrottle, Territory, User, utcnow
+from app.models import ApiToken, LoginThrottle, User, utcnow
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -124,8 +124,6 @@ def load_user_from_token(req) -> User | None:
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    from flask import redirect, url_for
-
     if g.get("bad_token"):
         abort(401, description="invalid, expired or revoked token")
     if request.path.startswith(("/api/", "/ogc")):
@@ -239,18 +237,3 @@ def role_required(*roles: str):
         return wrapped
 
     return decorator
-
-
-def territory_for(slug: str, *roles: str) -> Territory:
-    """The territory ``slug`` if the current user may act on it with one of ``roles``.
-
-    404 for an unknown territory, 403 for a user of another territory or role.
-    """
-    territory = db.session.scalar(sa.select(Territory).where(Territory.slug == slug))
-    if territory is None:
-        abort(404)
-    if current_user.role != "admin" and (
-        current_user.role not in roles or not current_user.can_see(territory)
-    ):
-        abort(403)
-    return territory

@@ -16,18 +16,24 @@ noise: the same request gives the same answer, and complementary filters, two pe
 two sizes or two workshop sets only ever subtract noisy numbers. Public cell layers take
 no category or time-of-day filter and no hexagon smaller than 150 m: those details are
 released per quartier. Staff keep exact counts (``full=1``).
+
+Over 400 lines on purpose: the release is one privacy mechanism (make, store, read back
+under thresholds) reviewed as a whole against the attacker tests; moved unchanged.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from app.cells import (
+from app import access
+from app.analysis.cells import (
     DEFAULT_SIZE,
     Layer,
     cells_in,
@@ -86,7 +92,7 @@ def make_release(workshop: Workshop, until: datetime | None = None) -> PublicRel
         covers_from=since or min(workshop.created_at, _day_start(workshop.held_on)),
         covers_to=workshop.closed_at or until,
         made_at=utcnow(),
-        k=current_app.config["SUPPRESSION_K"],
+        k=access.suppression_k(),
         epsilon=cells["epsilon"] + noisy_categories.epsilon + noisy_times.epsilon,
         scales={
             "cells": cells["scale"],
@@ -106,9 +112,6 @@ def make_release(workshop: Workshop, until: datetime | None = None) -> PublicRel
 
 
 def _day_start(day) -> datetime:
-    from datetime import time
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return datetime.combine(day, time.min, tzinfo=zone)
 
@@ -255,7 +258,7 @@ class CellSums:
         check_public(filters)
         self.territory = territory
         releases = _slices(territory, filters)
-        self.k = current_app.config["SUPPRESSION_K"]
+        self.k = access.suppression_k()
         self.scale = max((rel.scales["cells"] for rel in releases), default=1.0)
         self.size = filters.size
         feelings = filters.feeling or list(FEELINGS)
@@ -364,8 +367,6 @@ def difference_layer(territory: Territory, filters, a: list[int], b: list[int]) 
     """Two workshop sets compared per hexagon from the release: shares of each set's
     noisy total; a cell is shown when A and B together reach the threshold, and A's and
     B's counts are stated only from k."""
-    from dataclasses import replace
-
     sums = {
         key: _sums(territory, replace(filters, workshop=ids)) for key, ids in (("a", a), ("b", b))
     }
@@ -419,7 +420,7 @@ def quartier_summary(territory: Territory, quartier_id: int) -> dict:
     """The quartier's released counts: noisy totals per feeling, per category and per time
     of day (unsafe), each stated only when it reaches its threshold."""
     releases = _slices(territory, _NoFilters())
-    k = current_app.config["SUPPRESSION_K"]
+    k = access.suppression_k()
     feelings = np.zeros(len(FEELINGS), dtype=np.int64)
     categories: dict[int, np.ndarray] = {}
     times = np.zeros((len(FEELINGS), len(TIMES_OF_DAY)), dtype=np.int64)

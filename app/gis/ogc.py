@@ -14,6 +14,10 @@ session or token (``Authorization: Bearer rst_…``, which QGIS sends with an "A
 header" authentication) and 403 to others. Every authenticated read of features is
 written to the audit log. Parameter errors are 400 naming the parameter, as the
 standard requires.
+
+Over 400 lines for now: routes, parameter parsing and answers of one standard. The next
+step is the pygeoapi split (DESIGN §4 gis/ogc/: the view parses the request into plain
+arguments, a Flask-free core answers ``(headers, status, content)``).
 """
 
 from __future__ import annotations
@@ -30,11 +34,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import audit, exports, layers, openapi, release, territories
+from app import access, audit, openapi
+from app.analysis import layers, release
 from app.errors import ValidationError
 from app.extensions import db
+from app.gis import exports
 from app.models import FEELINGS, TIMES_OF_DAY, Pin, Quartier, Territory
 from app.openapi import GEOJSON, HTML, JSON, query, ref, text
+from app.territories import places
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
@@ -57,9 +64,12 @@ class Kind:
     name: str
     title: object
     description: object
-    staff: bool
     temporal: bool
     filters: tuple[str, ...]
+
+    @property
+    def staff(self) -> bool:
+        return self.name in access.STAFF_COLLECTIONS
 
 
 KINDS = {
@@ -70,14 +80,12 @@ KINDS = {
             _l("Quartiers"),
             _l("Limites des quartiers (source officielle, voir l'attribution)."),
             False,
-            False,
             ("code", "name"),
         ),
         Kind(
             "hexagons",
             _l("Ressentis par hexagone"),
             _l("Nombre de points par hexagone ; les cellules de moins de k points sont masquées."),
-            False,
             True,
             (*PIN_FILTERS, "size"),
         ),
@@ -85,7 +93,6 @@ KINDS = {
             "hotspots",
             _l("Points chauds et froids"),
             _l("Getis-Ord Gi* par hexagone, cellules significatives (FDR 0,05)."),
-            False,
             True,
             (*PIN_FILTERS, "size"),
         ),
@@ -94,14 +101,12 @@ KINDS = {
             _l("Ressentis par hexagone (non masqués)"),
             _l("Nombre de points par hexagone, sans masquage : réservé aux équipes."),
             True,
-            True,
             (*PIN_FILTERS, "size"),
         ),
         Kind(
             "points",
             _l("Points de ressenti"),
             _l("Les points placés par les habitants : réservé aux équipes."),
-            True,
             True,
             PIN_FILTERS,
         ),
@@ -143,11 +148,7 @@ def _reply(body: dict, template: str, mimetype: str = JSON, **context):
 def _may_read(territory: Territory, kind: Kind) -> bool:
     if not kind.staff:
         return True
-    return (
-        current_user.is_authenticated
-        and current_user.role in ("admin", *exports.READERS)
-        and current_user.can_see(territory)
-    )
+    return access.staff(territory)
 
 
 def _collection(collection_id: str) -> tuple[Territory, Kind]:
@@ -234,7 +235,7 @@ def conformance():
 
 
 def _extent(territory: Territory, kind: Kind) -> dict:
-    box = territories.territory_bbox(territory)
+    box = places.territory_bbox(territory)
     extent = {}
     if box is not None:
         extent["spatial"] = {"bbox": [[round(v, 6) for v in box]], "crs": CRS84}
@@ -496,12 +497,12 @@ def _quartier_page(territory: Territory, wanted: Query) -> tuple[list[dict], int
     conditions = [getattr(Quartier, n) == v for n, v in wanted.filters.items()]
     if wanted.bbox:
         conditions.append(sa.func.ST_Intersects(Quartier.geom, _envelope(wanted.bbox)))
-    base = territories.quartier_select(territory).where(*conditions)
+    base = places.quartier_select(territory).where(*conditions)
     matched = db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
     rows = db.session.execute(
         base.order_by(Quartier.code).limit(wanted.limit).offset(wanted.offset)
     )
-    return [territories.quartier_feature(row) for row in rows], matched
+    return [places.quartier_feature(row) for row in rows], matched
 
 
 def _log_read(territory: Territory, collection_id: str) -> None:
@@ -595,9 +596,9 @@ def item(collection_id: str, feature_id: str):
 def _find(territory: Territory, kind: Kind, feature_id: str) -> dict | None:
     if kind.name == "quartiers":
         row = db.session.execute(
-            territories.quartier_select(territory).where(Quartier.code == feature_id)
+            places.quartier_select(territory).where(Quartier.code == feature_id)
         ).first()
-        return territories.quartier_feature(row) if row else None
+        return places.quartier_feature(row) if row else None
     if kind.name == "points":
         try:
             pin_id = uuid.UUID(feature_id)

@@ -3,6 +3,7 @@ page has something to show after `make run`. Seeded: the same pins every time.""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -12,8 +13,8 @@ from shapely.geometry import Point
 from shapely.ops import unary_union
 
 from app.extensions import db
-from app.groups import new_join_code
 from app.models import Category, Pin, Quartier, Street, Territory, Workshop, WorkshopGroup
+from app.workshops.groups import new_join_code
 from geo import projections
 
 DEMO_TITLE = "Assises de la tranquillité — Le Blosne, Bréquigny, Sud Gare (démo)"
@@ -143,6 +144,4 @@ def _status(comment: str | None, rng) -> str | None:
 
 
 def _uuid(rng):
-    import uuid
-
     return uuid.UUID(bytes=rng.bytes(16), version=4)

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from geoalchemy2 import Geography
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 
@@ -213,8 +214,6 @@ def _workshop_quartier_matches(workshop: Workshop, condition) -> bool:
 
 
 def _geography():
-    from geoalchemy2 import Geography
-
     return Geography(srid=4326)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from geoalchemy2 import Geography
 from geoalchemy2.shape import from_shape
 
 from app.extensions import db
@@ -15,6 +16,9 @@ from geo import projections
 
 if TYPE_CHECKING:
     from geo.quartiers import QuartierImport
+
+# Cells per side of a territory's density counting grid (migration 0008's territory_grid).
+DENSITY_MAX_CELLS = 600
 
 
 @dataclass
@@ -74,8 +78,6 @@ def store_quartiers(
         ),
         {"t": territory.id},
     )
-    from app.layers import DENSITY_MAX_CELLS
-
     db.session.execute(
         sa.text("SELECT territory_grid(:t, :cells)"),
         {"t": territory.id, "cells": DENSITY_MAX_CELLS},
@@ -137,8 +139,6 @@ def quartier_features(territory: Territory, code: str | None = None) -> list[dic
 
 
 def _geography():
-    from geoalchemy2 import Geography
-
     return Geography(srid=4326)
 
 

@@ -8,7 +8,8 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from app import audit, auth
+from app import audit
+from app.accounts import auth
 from app.extensions import db
 from app.models import ROLES, ApiToken, Territory, User, utcnow
 

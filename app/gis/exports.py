@@ -4,6 +4,10 @@ database cursor, GeoPackage written to a temporary file. Same filters as the lay
 Who gets what (DESIGN §6): coordinators, police, planners and admins of the territory;
 approved comment text only for coordinators, police and admins. Every export is
 written to the audit log.
+
+Over 400 lines on purpose: the same filtered query written in three file formats
+(streamed GeoJSON and CSV, batched GeoPackage) plus the aggregate layer exports; each
+format's writer is short, and they share the metadata and attachment helpers here.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 import tempfile
 from datetime import UTC, datetime
 
+import shapely
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -28,16 +33,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from geoalchemy2.shape import to_shape
+from shapely import points
 
-from app import audit, auth, layers, openapi, ratelimit, territories
+from app import access, audit, openapi, ratelimit, vocabulary
+from app.analysis import layers
 from app.errors import ValidationError
 from app.extensions import db
-from app.models import Category, Pin, Quartier, Workshop
+from app.followup.actions import action_quartiers, is_overdue
+from app.models import Action, Category, Pin, Quartier, Workshop
+from app.security import spreadsheet_safe
+from app.territories import places
 
 bp = Blueprint("exports", __name__, url_prefix="/api/v1/territories/<slug>")
 
-READERS = ("coordinator", "police", "planner")
-COMMENT_READERS = ("admin", "coordinator", "police")
 FIELDS = (
     "id",
     "feeling",
@@ -56,7 +65,7 @@ LICENCE = "ODbL 1.0"
 def _territory_for_export(slug: str):
     if not current_user.is_authenticated:
         abort(401, description="authentication required")
-    return auth.territory_for(slug, *READERS)
+    return access.territory_for(slug, *access.READERS)
 
 
 def _filters(territory):
@@ -67,7 +76,7 @@ def _filters(territory):
 def pin_query(territory, filters, *conditions, extra=()):
     """Pins with their labels, workshop and quartier; comment text only where allowed.
     ``extra``: more columns."""
-    show_comments = _reads_comments()
+    show_comments = access.reads_comments()
     comment = sa.case((Pin.comment_status == "approved", Pin.comment), else_=None)
     return (
         sa.select(
@@ -101,13 +110,9 @@ def _metadata(territory, filters, fmt: str) -> dict:
         "filters": {k: v for k, v in request.args.items()},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "suppression_threshold": None,  # raw points: no suppression, staff only
-        "comments": "approved only" if _reads_comments() else "none",
+        "comments": "approved only" if access.reads_comments() else "none",
         "format": fmt,
     }
-
-
-def _reads_comments() -> bool:
-    return current_user.is_authenticated and current_user.role in COMMENT_READERS
 
 
 def _log(territory, fmt: str) -> None:
@@ -256,14 +261,6 @@ def pins_csv(slug: str):
     return Response(stream_with_context(generate()), mimetype="text/csv", headers=headers)
 
 
-def spreadsheet_safe(value) -> str:
-    """Text for a CSV cell that a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 CRS_PARAM = openapi.query("crs", openapi.text(enum=["4326", "metric"]), "CRS of the layer.")
 GPKG = "application/geopackage+sqlite3"
 GPKG_BATCH = 20_000
@@ -279,8 +276,7 @@ GPKG_BATCH = 20_000
 def pins_gpkg(slug: str):
     """GeoPackage with a ``pins`` layer (EPSG:4326, or the metric CRS with ``crs=metric``)
     and a ``metadata`` table; written in batches to a temporary file, then sent."""
-    import geopandas as gpd
-    from shapely import points
+    import geopandas as gpd  # geopandas: heavy, loaded late
 
     territory = _territory_for_export(slug)
     srid = _wanted_srid(territory)
@@ -326,7 +322,7 @@ def _temporary_gpkg() -> str:
 
 
 def _write_layer(frame, path: str, layer: str) -> None:
-    import pyogrio
+    import pyogrio  # GDAL: heavy, loaded late
 
     pyogrio.write_dataframe(
         frame, path, layer=layer, driver="GPKG", append=os.path.exists(path) and _has(path, layer)
@@ -334,15 +330,15 @@ def _write_layer(frame, path: str, layer: str) -> None:
 
 
 def _has(path: str, layer: str) -> bool:
-    import pyogrio
+    import pyogrio  # GDAL: heavy, loaded late
 
     return layer in {name for name, _geometry in pyogrio.list_layers(path)}
 
 
 def _send_geopackage(path: str, territory, layer: str, metadata: dict):
     """Add the ``metadata`` table (key, JSON value), send the file, then remove it."""
-    import pandas as pd
-    import pyogrio
+    import pandas as pd  # pandas: heavy, loaded late
+    import pyogrio  # GDAL: heavy, loaded late
 
     table = pd.DataFrame(
         {
@@ -404,7 +400,7 @@ def aggregate(slug: str, layer: str, fmt: str):
         "layer": layer,
         "suppression_threshold": None
         if filters is None or filters.full
-        else current_app.config["SUPPRESSION_K"],
+        else access.suppression_k(),
         "comments": "none",
     }
     if filters is not None:
@@ -440,7 +436,7 @@ def _aggregate_features(territory, layer: str):
         return _action_features(territory), None
     if layer == "quartiers":
         _no_filters()
-        return territories.quartier_features(territory), None
+        return places.quartier_features(territory), None
     filters = _filters(territory)
     features = layers.gis_layer(territory, filters, layer)
     for feature in features:
@@ -456,13 +452,8 @@ def _no_filters() -> None:
 
 def _action_features(territory) -> list[dict]:
     """The action plan: public actions for everyone, every action for the staff."""
-    from geoalchemy2.shape import to_shape
-
-    from app.followup import STATUS_LABELS, action_quartiers, is_overdue, partner_names
-    from app.models import Action
-
     query = sa.select(Action).where(Action.territory_id == territory.id).order_by(Action.id)
-    if not layers.staff(territory):
+    if not access.staff(territory):
         query = query.where(Action.public.is_(True))
     features = []
     for action in db.session.scalars(query):
@@ -476,9 +467,9 @@ def _action_features(territory) -> list[dict]:
                     "id": action.id,
                     "title": action.title,
                     "theme": action.theme.label_fr if action.theme else None,
-                    "partners": partner_names(action.partners),
+                    "partners": vocabulary.partner_names(action.partners),
                     "status": action.status,
-                    "status_label": str(STATUS_LABELS[action.status]),
+                    "status_label": str(vocabulary.ACTION_STATUS_LABELS[action.status]),
                     "due_on": action.due_on.isoformat() if action.due_on else None,
                     "overdue": is_overdue(action),
                     "public": action.public,
@@ -491,21 +482,17 @@ def _action_features(territory) -> list[dict]:
 
 
 def shapely_mapping(shape) -> dict:
-    import shapely
-
     return shapely.geometry.mapping(shapely.set_precision(shape, 1e-7))
 
 
 def _feature_frame(features: list[dict]):
-    import geopandas as gpd
+    import geopandas as gpd  # geopandas: heavy, loaded late
 
     return gpd.GeoDataFrame.from_features(features, crs=4326)
 
 
 def _feature_csv(features: list[dict]) -> str:
     """lon, lat (a point inside the shape), WKT, then the properties."""
-    import shapely
-
     columns = list(dict.fromkeys(k for f in features for k in f["properties"]))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
