@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Regexp
 
 from app import audit, vocabulary
 from app.accounts import auth
-from app.analysis import layers
+from app.analysis.filters import day_bound
 from app.extensions import db
 from app.models import ROLES, ApiToken, AuditEvent, Category, Territory, Theme, User, utcnow
 from app.security import spreadsheet_safe
@@ -195,7 +195,7 @@ def _audit_filters() -> dict:
                 abort(
                     400, description=_("Date invalide pour « %(field)s » (AAAA-MM-JJ).", field=name)
                 )
-            filters[name] = layers.day_bound(day, bound)
+            filters[name] = day_bound(day, bound)
     return filters
 
 

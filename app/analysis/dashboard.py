@@ -12,8 +12,8 @@ from flask import Blueprint, render_template, request
 from flask_login import login_required
 
 from app import access, vocabulary
-from app.analysis import layers
 from app.analysis.dashboard_map import build_map
+from app.analysis.filters import parse_filters, parse_sets
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import TIMES_OF_DAY, Category, Workshop
@@ -30,8 +30,8 @@ def show(slug: str):
     args["full"] = "1"  # staff see every count (DESIGN §6)
     sets = {k: args.pop(k) for k in ("a", "b") if k in args}
     try:
-        filters = layers.parse_filters(territory, args)
-        compare = layers.parse_sets(territory, sets) if sets else None
+        filters = parse_filters(territory, args)
+        compare = parse_sets(territory, sets) if sets else None
     except ValidationError as exc:
         return _page(territory, None, exc.fields), 422
     spec, summary = build_map(territory, filters, compare)

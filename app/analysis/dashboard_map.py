@@ -17,6 +17,8 @@ from geoalchemy2.shape import to_shape
 
 from app import access, audit
 from app.analysis import layers
+from app.analysis.counts import pin_conditions
+from app.analysis.density import density_image
 from app.extensions import db
 from app.models import Category, Pin
 from app.territories import maps
@@ -39,7 +41,7 @@ def build_map(territory, filters, compare=None) -> tuple[dict, dict]:
 
 
 def _density(territory, filters) -> dict:
-    image = layers.density_image(territory, filters)
+    image = density_image(territory, filters)
     if image is None:
         return maps.image_layer(_("Densité"), True, None)
     png, bbox, _bandwidth = image
@@ -126,7 +128,7 @@ def _raw_points(territory, filters) -> dict:
     """Individual pins; approved comments only, and only for the roles of DESIGN §6."""
     pins = db.session.scalars(
         sa.select(Pin)
-        .where(*layers.pin_conditions(territory, filters))
+        .where(*pin_conditions(territory, filters))
         .order_by(Pin.created_at.desc())
         .limit(RAW_POINT_LIMIT)
     ).all()

@@ -14,6 +14,7 @@ from geoalchemy2 import Geometry
 from geoalchemy2.shape import from_shape, to_shape
 
 from app.analysis import layers
+from app.analysis.filters import parse_filters
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import (
@@ -34,7 +35,7 @@ ZONE_TYPE = Geometry("MULTIPOLYGON", srid=4326)
 
 def hot_cells(territory: Territory) -> list[dict]:
     """Significant hot spots (Gi*, every pin) a zone can be made of: id and z."""
-    filters = layers.parse_filters(territory, {})
+    filters = parse_filters(territory, {})
     filters.full = True
     features = layers.hotspot_layer(territory, filters).features
     cells = [

@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 
 from app import access, vocabulary
-from app.analysis import layers
 from app.analysis.dashboard_map import hotspots
+from app.analysis.filters import parse_filters
 from app.models import Action, Territory
 from app.territories import maps
 
@@ -49,7 +49,7 @@ def zones(actions: list[Action], link_slug: str | None = None) -> tuple[dict, li
 
 
 def _staff_hotspots(territory: Territory) -> dict:
-    filters = layers.parse_filters(territory, {})
+    filters = parse_filters(territory, {})
     filters.full = True
     return hotspots(territory, filters, show=True)
 

@@ -38,6 +38,8 @@ from shapely import points
 
 from app import access, audit, openapi, ratelimit, vocabulary
 from app.analysis import layers
+from app.analysis.counts import pin_conditions
+from app.analysis.filters import FILTER_PARAMS, parse_filters, territory_or_404
 from app.errors import ValidationError
 from app.extensions import db
 from app.followup.actions import action_quartiers, is_overdue
@@ -70,7 +72,7 @@ def _territory_for_export(slug: str):
 
 def _filters(territory):
     args = {k: v for k, v in request.args.items() if k != "crs"}
-    return layers.parse_filters(territory, args)
+    return parse_filters(territory, args)
 
 
 def pin_query(territory, filters, *conditions, extra=()):
@@ -97,7 +99,7 @@ def pin_query(territory, filters, *conditions, extra=()):
         .join(Category, Category.id == Pin.category_id)
         .join(Workshop, Workshop.id == Pin.workshop_id)
         .outerjoin(Quartier, Quartier.id == Pin.quartier_id)
-        .where(*layers.pin_conditions(territory, filters), *conditions)
+        .where(*pin_conditions(territory, filters), *conditions)
         .order_by(Pin.created_at, Pin.id)
     )
 
@@ -190,7 +192,7 @@ def pin_properties(row) -> dict:
 @bp.get("/pins.geojson")
 @openapi.operation(
     tag="exports",
-    params=layers.FILTER_PARAMS,
+    params=FILTER_PARAMS,
     responses={200: {openapi.GEOJSON: openapi.ref("FeatureCollection")}},
     secured=True,
 )
@@ -224,7 +226,7 @@ def pins_geojson(slug: str):
 @bp.get("/pins.csv")
 @openapi.operation(
     tag="exports",
-    params=layers.FILTER_PARAMS,
+    params=FILTER_PARAMS,
     responses={200: {"text/csv": {"type": "string"}}},
     secured=True,
 )
@@ -269,7 +271,7 @@ GPKG_BATCH = 20_000
 @bp.get("/pins.gpkg")
 @openapi.operation(
     tag="exports",
-    params=(*layers.FILTER_PARAMS, CRS_PARAM),
+    params=(*FILTER_PARAMS, CRS_PARAM),
     responses={200: {GPKG: openapi.BINARY}},
     secured=True,
 )
@@ -376,7 +378,7 @@ AGGREGATES = ("hexagons", "hotspots", "quartiers", "actions")
 @bp.get("/<any(hexagons, hotspots, quartiers, actions):layer>.<any(geojson, csv, gpkg):fmt>")
 @openapi.operation(
     tag="exports",
-    params=(*layers.FILTER_PARAMS, CRS_PARAM),
+    params=(*FILTER_PARAMS, CRS_PARAM),
     responses={
         200: {
             openapi.GEOJSON: openapi.ref("FeatureCollection"),
@@ -392,7 +394,7 @@ def aggregate(slug: str, layer: str, fmt: str):
     territory's staff; actions: the public ones for everyone, all for the staff."""
     if not current_user.is_authenticated:
         ratelimit.limit_anonymous_exports()
-    territory = layers.territory_or_404(slug)
+    territory = territory_or_404(slug)
     srid = _wanted_srid(territory) if fmt == "gpkg" else 4326
     features, filters = _aggregate_features(territory, layer)
     metadata = {

@@ -36,6 +36,8 @@ from flask_login import current_user
 
 from app import access, audit, openapi
 from app.analysis import layers, release
+from app.analysis.counts import pin_conditions
+from app.analysis.filters import Filters, day_bound, parse_filters
 from app.errors import ValidationError
 from app.extensions import db
 from app.gis import exports
@@ -248,8 +250,8 @@ def _extent(territory: Territory, kind: Kind) -> dict:
             ).one()
         else:  # the public learns the days its release covers, never a pin's moment
             first, last = release.covered(territory)
-            first = first and layers.day_bound(first.date(), time.min)
-            last = last and layers.day_bound(last.date(), time.max).replace(microsecond=0)
+            first = first and day_bound(first.date(), time.min)
+            last = last and day_bound(last.date(), time.max).replace(microsecond=0)
         extent["temporal"] = {
             "interval": [[_iso(first), _iso(last)]],
             "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
@@ -440,12 +442,12 @@ def _instant(raw: str, end: bool) -> datetime | None:
             moment = moment.replace(tzinfo=UTC)
         return moment
     # Days in the towns' time zone, as the layers' from/to filters.
-    return layers.day_bound(date.fromisoformat(raw), time.max if end else time.min)
+    return day_bound(date.fromisoformat(raw), time.max if end else time.min)
 
 
-def _pin_filters(territory: Territory, kind: Kind, wanted: Query) -> layers.Filters:
+def _pin_filters(territory: Territory, kind: Kind, wanted: Query) -> Filters:
     try:
-        filters = layers.parse_filters(territory, wanted.filters)
+        filters = parse_filters(territory, wanted.filters)
     except ValidationError as exc:
         raise ParameterError(exc.fields, exc.message) from exc
     filters.start, filters.end = wanted.start, wanted.end
@@ -485,7 +487,7 @@ def _point_page(territory: Territory, kind: Kind, wanted: Query) -> tuple[list[d
     matched = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Pin)
-        .where(*layers.pin_conditions(territory, filters), *inside)
+        .where(*pin_conditions(territory, filters), *inside)
     )
     rows = db.session.execute(
         exports.pin_query(territory, filters, *inside).limit(wanted.limit).offset(wanted.offset)
@@ -604,7 +606,7 @@ def _find(territory: Territory, kind: Kind, feature_id: str) -> dict | None:
             pin_id = uuid.UUID(feature_id)
         except ValueError:
             return None
-        filters = layers.parse_filters(territory, {})
+        filters = parse_filters(territory, {})
         row = db.session.execute(
             exports.pin_query(territory, filters).where(Pin.id == pin_id)
         ).first()

@@ -21,6 +21,7 @@ from shapely.geometry import shape
 
 from app import access, openapi, vocabulary
 from app.analysis import layers, release
+from app.analysis.filters import parse_filters
 from app.extensions import db
 from app.followup.maps import public_quartier_map
 from app.models import Action, Category, Quartier, Territory
@@ -105,7 +106,7 @@ def what_was_said(territory: Territory, feature: dict) -> dict:
         sa.select(Quartier).where(Quartier.territory_id == territory.id, Quartier.code == code)
     )
     outline = shape(feature["geometry"])
-    public = layers.hexagon_layer(territory, layers.parse_filters(territory, {})).features
+    public = layers.hexagon_layer(territory, parse_filters(territory, {})).features
     hexagons = [f for f in public if shape(f["geometry"]).intersects(outline)]
     summary = release.quartier_summary(territory, quartier.id)
     labels = {c.id: vocabulary.stored_label(c) for c in db.session.scalars(sa.select(Category))}

@@ -19,6 +19,7 @@ from geoalchemy2.shape import to_shape
 
 from app import access, audit, vocabulary
 from app.analysis import layers
+from app.analysis.filters import parse_filters
 from app.extensions import db
 from app.models import (
     TIMES_OF_DAY,
@@ -109,7 +110,7 @@ def map_image(territory, workshop) -> bytes | None:
             )
         )
     ]
-    filters = layers.parse_filters(territory, {"workshop": str(workshop.id)})
+    filters = parse_filters(territory, {"workshop": str(workshop.id)})
     filters.full = True
     cells = layers.hexagon_layer(territory, filters).features
     shapes = [shapely.geometry.shape(c["geometry"]) for c in cells]

@@ -281,7 +281,9 @@ def test_a_window_reopens_after_its_period_and_old_counters_are_purged(app, clie
 
     with app.app_context():
         db.session.execute(
-            sa.text("INSERT INTO rate_counter VALUES ('code:OLD', now() - interval '2 days', 5)")
+            sa.text(
+                "INSERT INTO rate_counter VALUES ('code:OLD', now() - interval '2 days', 5)"
+            )
         )
         db.session.commit()
     ratelimit._last_purge["at"] = -1e9  # this worker has not purged yet
