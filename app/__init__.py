@@ -119,7 +119,8 @@ def register_blueprints(app: Flask) -> None:
     from app.admin import views as admin
     from app.analysis import dashboard, layers
     from app.followup import views as followup
-    from app.gis import exports, ogc
+    from app.gis import exports
+    from app.gis.ogc import routes as ogc
     from app.public import views as public
     from app.workshops import pinning, reports
     from app.workshops import views as workshops
