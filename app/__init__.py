@@ -89,8 +89,8 @@ def _app_languages():
 
 
 def register_extensions(app: Flask) -> None:
-    from app import security
-    from app.auth import login_manager
+    from app import security, vocabulary
+    from app.accounts.auth import login_manager
 
     db.init_app(app)
     csrf.init_app(app)
@@ -98,6 +98,8 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     babel.init_app(app, locale_selector=select_locale)
+
+    vocabulary.register(app)
 
     @app.context_processor
     def locale_context() -> dict:
@@ -112,20 +114,16 @@ def _migrations_dir() -> Path:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import (
-        accounts,
-        admin,
-        dashboard,
-        exports,
-        followup,
-        layers,
-        ogc,
-        openapi,
-        pinning,
-        public,
-        reports,
-        workshops,
-    )
+    from app import openapi
+    from app.accounts import views as accounts
+    from app.admin import views as admin
+    from app.analysis import dashboard, layers
+    from app.followup import views as followup
+    from app.gis import exports
+    from app.gis.ogc import routes as ogc
+    from app.public import views as public
+    from app.workshops import pinning, reports
+    from app.workshops import views as workshops
 
     blueprints = (
         public.bp,

@@ -4,16 +4,23 @@ commits once and prints one summary line."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app import release, territories
+from app import audit
+from app.accounts.users_cli import users_cli
+from app.analysis import release
 from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.localdb import LocalCluster, LocalDBError
+from app.models import Territory
+from app.territories import places
+from app.workshops.demo import seed_demo_workshop
+from app.workshops.retention import parse_period, purge_comments
 from geo.errors import GeoError
 
 localdb_cli = AppGroup("localdb", help="Manage the embedded PostGIS cluster under var/.")
@@ -24,8 +31,6 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 
 
 def register(app: Flask) -> None:
-    from app.users_cli import users_cli
-
     groups = (
         localdb_cli,
         territories_cli,
@@ -102,8 +107,6 @@ def localdb_url() -> None:
 @territories_cli.command("list")
 def territories_list() -> None:
     """List territories with their metric CRS and number of quartiers."""
-    from app.models import Territory
-
     for territory in db.session.scalars(db.select(Territory).order_by(Territory.slug)):
         click.echo(
             f"{territory.slug}\t{territory.name}\tEPSG:{territory.metric_srid}\t"
@@ -123,9 +126,9 @@ def quartiers_import(file, slug, territory_name, country, name_field, code_field
     """Import quartier polygons from FILE (GeoJSON, GeoPackage, zipped Shapefile)."""
     from geo.quartiers import file_digest, read_quartiers  # geopandas: only for imports
 
-    territory = territories.get_territory(slug)
+    territory = places.get_territory(slug)
     digest = file_digest(file) if file.is_file() else ""
-    if skip_unchanged and territory and territories.quartiers_unchanged(territory, digest):
+    if skip_unchanged and territory and places.quartiers_unchanged(territory, digest):
         click.echo(f"{slug}: {file.name} already imported, nothing to do.")
         return
     with click.progressbar(length=_feature_count(file), label="Checking quartiers") as bar:
@@ -141,10 +144,10 @@ def quartiers_import(file, slug, territory_name, country, name_field, code_field
         click.echo(f"overlap: {code_a} and {code_b} share {area:,.0f} m²")
     if territory is None:
         centre = imported.frame.geometry.union_all().centroid
-        territory = territories.create_territory(
+        territory = places.create_territory(
             slug, territory_name or slug.replace("-", " ").title(), country, centre.x, centre.y
         )
-    result = territories.store_quartiers(territory, imported, file.name, digest)
+    result = places.store_quartiers(territory, imported, file.name, digest)
     db.session.commit()
     absent = f"; not in file, kept: {', '.join(result.absent)}" if result.absent else ""
     click.echo(
@@ -154,7 +157,7 @@ def quartiers_import(file, slug, territory_name, country, name_field, code_field
 
 
 def _feature_count(file: Path) -> int:
-    import pyogrio
+    import pyogrio  # GDAL: heavy, loaded late
 
     try:
         source = f"/vsizip/{file.resolve()}" if file.suffix.lower() == ".zip" else file
@@ -170,21 +173,21 @@ def _feature_count(file: Path) -> int:
 @click.option("--skip-unchanged", is_flag=True, help="Do nothing if this file was imported.")
 def streets_import(file, slug, name_field, skip_unchanged):
     """Replace a territory's street centre-lines with those of FILE."""
-    from geo.quartiers import file_digest
-    from geo.streets import read_streets
+    from geo.quartiers import file_digest  # geopandas: heavy, loaded late
+    from geo.streets import read_streets  # geopandas: heavy, loaded late
 
-    territory = territories.get_territory(slug)
+    territory = places.get_territory(slug)
     if territory is None:
         _fail(f"unknown territory {slug!r}: import its quartiers first")
     digest = file_digest(file) if file.is_file() else ""
-    if skip_unchanged and territories.streets_unchanged(territory, digest):
+    if skip_unchanged and places.streets_unchanged(territory, digest):
         click.echo(f"{slug}: {file.name} already imported, nothing to do.")
         return
     try:
         frame = read_streets(file, name_field)
     except GeoError as exc:
         _fail(f"{file}: {exc.message}")
-    count = territories.store_streets(territory, frame, digest)
+    count = places.store_streets(territory, frame, digest)
     db.session.commit()
     click.echo(f"{slug}: {count} streets imported.")
 
@@ -212,9 +215,8 @@ def demo_load(ctx: click.Context) -> None:
         name_field="name",
         skip_unchanged=True,
     )
-    from app.demo import seed_demo_workshop
 
-    workshop = seed_demo_workshop(territories.get_territory("rennes"))
+    workshop = seed_demo_workshop(places.get_territory("rennes"))
     if workshop is not None:  # closed: the public sees it through its release
         release.make_release(workshop)
     db.session.commit()
@@ -234,7 +236,7 @@ def release_make(slug: str | None) -> None:
     (run it on a schedule, e.g. nightly from cron or a systemd timer)."""
     territory = None
     if slug:
-        territory = territories.get_territory(slug)
+        territory = places.get_territory(slug)
         if territory is None:
             _fail(f"unknown territory {slug!r}")
     due = release.release_due(territory)
@@ -252,11 +254,6 @@ retention_cli = AppGroup("retention", help="Personal-data retention.")
 @click.option("--dry-run", is_flag=True, help="Count, change nothing.")
 def retention_purge(period: str | None, dry_run: bool) -> None:
     """Erase comment text of workshops closed longer ago than the retention period."""
-    from datetime import UTC, datetime
-
-    from app import audit
-    from app.retention import parse_period, purge_comments
-
     period = period or f"{current_app.config['COMMENT_RETENTION_MONTHS']}m"
     try:
         delta = parse_period(period)

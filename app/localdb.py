@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
 SUPERUSER = "ressenti"
 DEFAULT_PORT = 54329
 # sun_path holds 108 bytes; keep a margin for ".s.PGSQL.<port>.lock".
@@ -151,8 +153,6 @@ class LocalCluster:
 
     def ensure_database(self, name: str) -> bool:
         """Create a database if it does not exist; return whether it was created."""
-        import psycopg
-
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
             raise LocalDBError(f"invalid database name {name!r}")
         with psycopg.connect(
@@ -292,8 +292,6 @@ def _run(args: list[str]) -> None:
 
 def wait_until_ready(cluster: LocalCluster, timeout: float = 30.0) -> None:
     """Block until the cluster accepts connections."""
-    import psycopg
-
     deadline = time.monotonic() + timeout
     while True:
         try:

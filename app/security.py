@@ -16,7 +16,9 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from app import access
 from app.errors import ValidationError
+from app.extensions import csrf
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -72,8 +74,6 @@ def content_security_policy(tile_url: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from app.extensions import csrf
-
     app.session_interface = SessionInterface()
     # CSRF is checked here rather than by default so that requests that authenticate
     # with a bearer token, which a browser never adds on its own, are not asked for one.
@@ -151,9 +151,15 @@ def _private(response) -> bool:
 
 
 def _staff_suffixes() -> tuple[str, ...]:
-    from app.ogc import KINDS
+    return tuple("-" + name for name in access.STAFF_COLLECTIONS)
 
-    return tuple("-" + name for name, kind in KINDS.items() if kind.staff)
+
+def spreadsheet_safe(value) -> str:
+    """Text for a CSV cell that a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class JSONRefused(ValueError):

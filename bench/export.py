@@ -52,7 +52,7 @@ ORDER BY pin.created_at, pin.id
 
 
 def make_token(app) -> tuple[str, int]:
-    from app.auth import create_token, hash_password
+    from app.accounts.auth import create_token, hash_password
     from app.extensions import db
     from app.models import Territory, User
 

@@ -76,8 +76,8 @@ def prepare(url: str) -> tuple[str, int]:
         import sqlalchemy as sa
 
         from app.extensions import db
-        from app.groups import new_join_code
         from app.models import Quartier, Territory, Workshop, WorkshopGroup
+        from app.workshops.groups import new_join_code
 
         territory = db.session.scalar(sa.select(Territory))
         blosne = db.session.scalar(sa.select(Quartier).where(Quartier.code == "Q.11"))

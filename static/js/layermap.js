@@ -1,4 +1,4 @@
-// Draws every map described by app/maps.py on the page (a JSON data island named by the
+// Draws every map described by app/territories/maps.py on the page (a JSON data island named by the
 // element's data-layer-map): quartier outlines with name and area, streets, tiles when
 // configured, and overlays (GeoJSON features with a style and a popup, or a picture),
 // with a layer switcher. Names, titles, labels and comments are inserted as text only:

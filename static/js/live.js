@@ -5,7 +5,7 @@
 import { baseMap, readJson } from "./basemap.js";
 
 const POLL_MS = 3000;
-const COLOURS = { unsafe: "#c1121f", safe: "#2a9d8f" };
+const COLOURS = readJson("palette").feeling; // app/vocabulary.py, via templates/base.html
 const ctx = readJson("live-context");
 const text = readJson("live-text");
 const map = baseMap("live-map", { quartiers: ctx.quartiers, streetsUrl: ctx.streets });

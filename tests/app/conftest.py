@@ -225,7 +225,7 @@ def database_url_for_tests() -> str:
 def app(database_url_for_tests, request):
     """The app on the test database, emptied but for the reference rows and the
     territories the test asks for (``rennes``, ``paris``)."""
-    from app.pins import forget_categories
+    from app.workshops.pins import forget_categories
 
     app = create_app(app_config(database_url_for_tests))
     forget_categories()  # the process-wide cache must not outlive the test's data
@@ -308,7 +308,7 @@ def demo(app, rennes):
 @pytest.fixture
 def make_token(app):
     """A bearer token for a user made by ``make_user``: ``make_token(user)``."""
-    from app.auth import create_token
+    from app.accounts.auth import create_token
     from app.models import User
 
     def make(user) -> str:
@@ -362,8 +362,8 @@ def make_workshop(app, rennes):
     and join codes: ``make_workshop(status="open")``."""
     from datetime import date
 
-    from app.groups import new_join_code
     from app.models import Quartier, Territory, Workshop, WorkshopGroup
+    from app.workshops.groups import new_join_code
 
     def make(status="open", kind="atelier", quartiers=("Q.11",), groups=2, title="Atelier"):
         with app.app_context():
@@ -400,7 +400,7 @@ def make_workshop(app, rennes):
 def close_workshop(app):
     """Close a workshop as its coordinator's button does, which makes its public release:
     ``close_workshop(workshop_id)``."""
-    from app import release
+    from app.analysis import release
     from app.models import Workshop, utcnow
 
     def close(workshop_id: int) -> None:

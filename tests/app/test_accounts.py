@@ -81,7 +81,7 @@ def test_wrong_passwords_are_throttled_with_backoff(app, client, make_user):
 
 
 def test_backoff_doubles_and_success_resets_it(app, client, make_user):
-    from app.auth import seconds_locked
+    from app.accounts.auth import seconds_locked
     from app.models import LoginThrottle
 
     user = make_user("admin")

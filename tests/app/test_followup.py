@@ -274,7 +274,7 @@ def test_before_and_after_the_action_in_its_zone(app, client, coordinator, works
     )
     url = response.headers["Location"]
     coordinator.post(f"{url}/suivi", data=form(coordinator, url, text="Fait", status="done"))
-    from app.followup import before_after
+    from app.followup.actions import before_after
 
     with app.app_context():
         result = before_after(db.session.get(Action, action_id(response)))

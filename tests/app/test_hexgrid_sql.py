@@ -29,7 +29,9 @@ def test_postgis_and_numpy_put_points_in_the_same_hexagons(app):
 def test_each_pins_stored_default_hexagon_is_the_computed_one(app, client, make_workshop):
     """The trigger's hexagon (migration 0007) equals geo.hexgrid's, and the layer at the
     default size (stored cells) equals the layer at a size a hair off (computed cells)."""
-    from app import layers
+    from app.analysis.cells import DEFAULT_SIZE
+    from app.analysis.counts import hexagon_counts
+    from app.analysis.filters import parse_filters
     from app.models import Pin, Territory
     from tests.conftest import BLOSNE, pin_body
 
@@ -45,9 +47,7 @@ def test_each_pins_stored_default_hexagon_is_the_computed_one(app, client, make_
         assert [row.hex_q for row in rows] == q.tolist()
         assert [row.hex_r for row in rows] == r.tolist()
         territory = db.session.scalar(sa.select(Territory))
-        stored = layers.parse_filters(territory, {})
-        computed = layers.parse_filters(territory, {"size": "150.0000001"})
-        assert stored.size == layers.DEFAULT_SIZE != computed.size
-        assert layers.hexagon_counts(territory, stored) == layers.hexagon_counts(
-            territory, computed
-        )
+        stored = parse_filters(territory, {})
+        computed = parse_filters(territory, {"size": "150.0000001"})
+        assert stored.size == DEFAULT_SIZE != computed.size
+        assert hexagon_counts(territory, stored) == hexagon_counts(territory, computed)

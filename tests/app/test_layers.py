@@ -206,7 +206,8 @@ def test_stored_density_grid_gives_the_computed_density(app, client, make_worksh
     import numpy as np
     import sqlalchemy as sa
 
-    from app import layers
+    from app.analysis.density import density_grid
+    from app.analysis.filters import parse_filters
     from app.extensions import db
     from app.models import Pin, Territory
     from tests.conftest import BLOSNE, pin_body
@@ -222,11 +223,11 @@ def test_stored_density_grid_gives_the_computed_density(app, client, make_worksh
             territory.grid_cell
             and db.session.scalar(sa.select(sa.func.count()).where(Pin.grid_i.is_(None))) == 0
         )
-        filters = layers.parse_filters(territory, {"bandwidth": "300"})
+        filters = parse_filters(territory, {"bandwidth": "300"})
         filters.full = True  # exact counts (staff)
-        stored, _support = layers.density_grid(territory, filters)
+        stored, _support = density_grid(territory, filters)
         territory.grid_cell = None  # in memory only: the per-request path
-        computed, _support = layers.density_grid(territory, filters)
+        computed, _support = density_grid(territory, filters)
         db.session.rollback()
         assert stored.transform == computed.transform
         np.testing.assert_allclose(stored.values, computed.values, rtol=1e-9)

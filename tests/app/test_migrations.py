@@ -94,8 +94,8 @@ def _migration(name: str):
 
 
 def test_constants_quoted_by_migrations_are_the_python_ones():
-    from app.cells import DEFAULT_SIZE
-    from app.layers import DENSITY_MAX_CELLS
+    from app.analysis.cells import DEFAULT_SIZE
+    from app.territories.places import DENSITY_MAX_CELLS
 
     assert _migration("0007").DEFAULT_SIZE == DEFAULT_SIZE
     assert _migration("0008").DEFAULT_SIZE == DEFAULT_SIZE
@@ -103,7 +103,7 @@ def test_constants_quoted_by_migrations_are_the_python_ones():
 
 
 def test_the_pin_trigger_function_uses_the_default_hexagon_size(app):
-    from app.cells import DEFAULT_SIZE
+    from app.analysis.cells import DEFAULT_SIZE
 
     with app.app_context():
         source = db.session.execute(

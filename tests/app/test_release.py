@@ -304,7 +304,7 @@ def test_quartier_figures_need_their_thresholds(app, client, rennes, make_worksh
     code = make_workshop()["codes"][0]
     assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
     with app.app_context():
-        from app import release
+        from app.analysis import release
 
         made = release.make_release(db.session.get(Workshop, workshop["id"] + 1))
         allowed = {c: feelings for c, feelings in categories}

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.groups import ALPHABET, CODE_LENGTH, new_join_code
 from app.models import AuditEvent, Pin, Workshop
+from app.workshops.groups import ALPHABET, CODE_LENGTH, new_join_code
 from tests.conftest import csrf_token, login, pin_body
 
 
@@ -159,7 +159,7 @@ def test_live_feed_is_audited_once_per_user_and_period(
     app, coordinator, make_workshop, make_user, monkeypatch
 ):
     """The screen polls every few seconds: a raw read is audited without flooding."""
-    from app import workshops
+    from app.workshops import views as workshops
 
     workshop = make_workshop()
     feed = f"/t/rennes/ateliers/{workshop['id']}/direct.json"
@@ -251,7 +251,7 @@ def test_diagnostics_page_shows_every_group(app, coordinator, make_workshop):
 def test_workshop_of_another_territory_is_not_found(app, coordinator, make_workshop, paris):
     workshop = make_workshop()
     with app.app_context():
-        from app.auth import hash_password
+        from app.accounts.auth import hash_password
         from app.models import Territory, User
 
         paris = db.session.scalar(sa.select(Territory).where(Territory.slug == "paris"))

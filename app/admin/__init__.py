@@ -1,0 +1,1 @@
+"""Administration pages: users, tokens, categories, themes, the audit log (:mod:`.views`)."""

@@ -1,0 +1,2 @@
+"""For planners' GIS: file exports (:mod:`.exports`) and the OGC API Features endpoint
+(:mod:`.ogc`)."""
