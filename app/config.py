@@ -41,7 +41,7 @@ class Defaults:
     COMMENT_RETENTION_MONTHS = 24
     # Public aggregated layers hide cells with fewer pins than this.
     SUPPRESSION_K = 3
-    # Pin-level ε of each table of the public release (app/release.py): hexagon × feeling,
+    # Pin-level ε of each table of the public release (app/analysis/release.py): hexagon × feeling,
     # quartier × feeling × category, quartier × feeling × time of day; a pin's total is
     # their sum (2.0), shown on the privacy page.
     PUBLIC_RELEASE_EPSILON = {"cells": 1.0, "categories": 0.5, "times": 0.5}
