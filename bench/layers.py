@@ -133,7 +133,7 @@ def staff_token(app) -> str:
     public's come from the stored release and count nothing per request."""
     import sqlalchemy as sa
 
-    from app.auth import create_token
+    from app.accounts.auth import create_token
     from app.extensions import db
     from app.models import Territory, User
 
