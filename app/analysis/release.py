@@ -469,27 +469,26 @@ def quartier_summary(territory: Territory, quartier_id: int) -> dict:
         for key in scales:
             scales[key] = max(scales[key], rel.scales[key])
     n = max(len(releases), 1)
+    # The smallest figure stated: feeling totals add the five times of day.
+    shown_from = {
+        "feelings": display_threshold(k, scales["times"], len(TIMES_OF_DAY) * n),
+        "categories": display_threshold(k, scales["categories"], n),
+        "times": display_threshold(k, scales["times"], n),
+    }
     return {
         "releases": len(releases),
-        "feelings": {  # each a sum of the five times of day
-            f: (
-                int(v)
-                if v >= display_threshold(k, scales["times"], len(TIMES_OF_DAY) * n)
-                else None
-            )
+        "feelings": {
+            f: int(v) if v >= shown_from["feelings"] else None
             for f, v in zip(FEELINGS, feelings, strict=True)
         },
         "categories": {
-            c: [
-                int(v) if v >= display_threshold(k, scales["categories"], n) else None
-                for v in tally
-            ]
+            c: [int(v) if v >= shown_from["categories"] else None for v in tally]
             for c, tally in categories.items()
         },
         "times": {
             t: int(v)
             for t, v in zip(TIMES_OF_DAY, times[FEELINGS.index("unsafe")], strict=True)
-            if v >= display_threshold(k, scales["times"], n)
+            if v >= shown_from["times"]
         },
         "noise_sd": float(noise_sd(scales["times"], len(TIMES_OF_DAY) * n)),
     }
