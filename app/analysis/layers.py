@@ -8,15 +8,17 @@ no pin is loaded into Python. Anonymous readers get the layers of the public rel
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, make_response, request
+from flask import Blueprint, make_response, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from app import access, openapi
-from app.analysis import release
+from app.analysis import cache, release
 from app.analysis.cells import Layer, empty_message, hexagon_features, surveyed_cells
 from app.analysis.counts import hexagon_counts, hexagon_tally, pin_conditions
 from app.analysis.density import density_image, density_layer
@@ -38,7 +40,7 @@ LAYER_RESPONSES = {200: {openapi.GEOJSON: openapi.ref("FeatureCollection")}}
 # -- GeoJSON -------------------------------------------------------------------------------
 
 
-def _collection(features, filters: Filters, layer: str, message: str | None, **meta):
+def _collection(features, filters: Filters, layer: str, message: str | None, **meta) -> dict:
     body = {
         "type": "FeatureCollection",
         "features": features,
@@ -49,9 +51,7 @@ def _collection(features, filters: Filters, layer: str, message: str | None, **m
     }
     if message:
         body["message"] = message
-    response = jsonify(body)
-    response.mimetype = "application/geo+json"
-    return response
+    return body
 
 
 def hexagon_layer(territory: Territory, filters: Filters) -> Layer:
@@ -175,8 +175,21 @@ def top_categories(by_category: dict, top: int = 3, k: int = 1) -> dict:
     }
 
 
-def _serve(layer: Layer, filters: Filters, name: str):
-    return _collection(layer.features, filters, name, layer.message, **(layer.meta or {}))
+def _serve(territory: Territory, filters: Filters, name: str, make, *extra):
+    """The layer ``name`` as GeoJSON, from the shared cache when the territory's data has
+    not changed since it was computed (``X-Cache: hit``)."""
+
+    def compute() -> bytes:
+        layer = make()
+        body = _collection(layer.features, filters, name, layer.message, **(layer.meta or {}))
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    key = cache.cache_key(territory, name, filters, get_locale().language, *extra)
+    body, hit = cache.cached(territory, key, compute)
+    response = make_response(body)
+    response.mimetype = "application/geo+json"
+    response.headers["X-Cache"] = "hit" if hit else "miss"
+    return response
 
 
 @openapi.operation(tag="layers", params=FILTER_PARAMS, responses=LAYER_RESPONSES)
@@ -184,7 +197,7 @@ def geojson_layer(slug: str, name: str):
     """One layer as GeoJSON: ``/hexagons``, ``/net``, ``/hotspots`` or ``/density``."""
     territory = territory_or_404(slug)
     filters = parse_filters(territory, request.args)
-    return _serve(LAYERS[name](territory, filters), filters, name)
+    return _serve(territory, filters, name, lambda: LAYERS[name](territory, filters))
 
 
 # -- density ---------------------------------------------------------------------------------
@@ -269,7 +282,8 @@ def difference(slug: str):
     territory = territory_or_404(slug)
     filters = parse_filters(territory, request.args, compare=True)
     a, b = parse_sets(territory, request.args)
-    return _serve(difference_layer(territory, filters, a, b), filters, "difference")
+    make = lambda: difference_layer(territory, filters, a, b)  # noqa: E731
+    return _serve(territory, filters, "difference", make, a, b)
 
 
 LAYERS = {
