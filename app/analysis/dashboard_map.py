@@ -22,7 +22,14 @@ from app.analysis.density import density_image
 from app.extensions import db
 from app.models import Category, Pin
 from app.territories import maps
-from app.vocabulary import DIFFERENCE_COLOURS, FEELING_COLOURS, HEX_STEPS, HOTSPOT_COLOURS
+from app.vocabulary import (
+    DIFFERENCE_COLOURS,
+    FEELING_COLOURS,
+    HEX_STEPS,
+    HOTSPOT_COLOURS,
+    TIME_LABELS,
+    stored_label,
+)
 
 RAW_POINT_LIMIT = 5000  # points drawn at most on the dashboard
 
@@ -148,10 +155,10 @@ def _raw_points(territory, filters) -> dict:
         filters=dict(request.args),
     )
     db.session.commit()
-    labels = {c.id: c.label_fr for c in db.session.scalars(sa.select(Category))}
+    labels = {c.id: stored_label(c) for c in db.session.scalars(sa.select(Category))}
     group = maps.layer(_("Points"), False)
     for pin in pins:
-        text = f"{labels.get(pin.category_id, '')} · {pin.time_of_day}"
+        text = f"{labels.get(pin.category_id, '')} · {TIME_LABELS[pin.time_of_day]}"
         if with_comments and pin.comment_status == "approved" and pin.comment:
             text += f" — « {pin.comment} »"
         style = {

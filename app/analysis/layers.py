@@ -17,7 +17,7 @@ from flask import Blueprint, make_response, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app import access, openapi
+from app import access, openapi, vocabulary
 from app.analysis import cache, release
 from app.analysis.cells import Layer, empty_message, hexagon_features, surveyed_cells
 from app.analysis.counts import hexagon_counts, hexagon_tally, pin_conditions
@@ -164,7 +164,7 @@ def top_categories_text(tops: list) -> str:
 def top_categories(by_category: dict, top: int = 3, k: int = 1) -> dict:
     """``{(q, r): [[label, count], …]}``: each hexagon's most named categories, those
     named at least ``k`` times."""
-    labels = dict(db.session.execute(sa.select(Category.id, Category.label_fr)).all())
+    labels = {c.id: vocabulary.stored_label(c) for c in db.session.scalars(sa.select(Category))}
     return {
         cell: [
             [labels.get(c, "?"), n]
