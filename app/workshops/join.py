@@ -36,7 +36,7 @@ def check_code(typed: str) -> tuple[str, str | None]:
         return code, _(
             "Code de la table : les codes n'utilisent jamais les caractères 0, O, 1, I "
             "ni L, pour qu'on ne les confonde pas. Vérifiez %(chars)s.",
-            chars=", ".join(f"« {ch} »" for ch in misread),
+            chars=", ".join(f"«\u00a0{ch}\u00a0»" for ch in misread),
         )
     if any(ch not in ALPHABET for ch in code):
         return code, _("Code de la table : seulement des lettres et des chiffres.")

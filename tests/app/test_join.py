@@ -32,10 +32,10 @@ def test_a_known_code_in_any_case_leads_to_its_page(client, make_workshop, typed
 @pytest.mark.parametrize(
     ("typed", "hint"),
     [
-        ("K7MQ2X9T0", "« 0 »"),
-        ("k7mq2x9to", "« O »"),
-        ("K7MQ2X9lI", "« I », « L »"),
-        ("K7MQ2X9T1", "« 1 »"),
+        ("K7MQ2X9T0", "«\u00a00\u00a0»"),
+        ("k7mq2x9to", "«\u00a0O\u00a0»"),
+        ("K7MQ2X9lI", "«\u00a0I\u00a0», «\u00a0L\u00a0»"),
+        ("K7MQ2X9T1", "«\u00a01\u00a0»"),
     ],
 )
 def test_ambiguous_characters_are_refused_with_a_hint(client, typed, hint):
@@ -43,7 +43,7 @@ def test_ambiguous_characters_are_refused_with_a_hint(client, typed, hint):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Code de la table : les codes n&#39;utilisent jamais" in page
-    assert hint.replace("«", "&#171;") in page or hint in page
+    assert hint in page
     assert 'aria-invalid="true"' in page and 'id="code-error"' in page
     assert f'value="{typed}"' in page  # what was typed stays, to correct it
 
