@@ -84,3 +84,9 @@ def test_rubbish_never_gives_a_500(client):
         assert client.post("/j", data=data).status_code == 422
     # A NUL byte is refused by the app's input check before the view (app.security).
     assert client.post("/j", data={"code": "\x00"}).status_code == 400
+
+
+def test_a_wrong_code_in_the_url_leads_back_to_the_form(client):
+    page = client.get("/j/ZZZZZZZZZ")
+    assert page.status_code == 404
+    assert 'href="/j"' in page.get_data(as_text=True)
