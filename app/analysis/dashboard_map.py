@@ -32,7 +32,9 @@ def build_map(territory, filters, compare=None) -> tuple[dict, dict]:
     spec = maps.base_spec(territory)
     spec["control"] = True
     hexagons, summary = _hexagons(territory, filters)
-    spec["layers"] += [_density(territory, filters), hexagons, hotspots(territory, filters)]
+    hot = layers.hotspot_layer(territory, filters)
+    summary["hotspots"] = hot.meta
+    spec["layers"] += [_density(territory, filters), hexagons, hotspot_group(hot)]
     spec["layers"].append(_net(territory, filters))
     if compare:
         spec["layers"].append(_difference(territory, filters, *compare))
@@ -84,7 +86,11 @@ def _hexagons(territory, filters) -> tuple[dict, dict]:
 
 def hotspots(territory, filters, show: bool = False) -> dict:
     """The Gi* hot and cold spots, coloured by confidence."""
-    layer = layers.hotspot_layer(territory, filters)
+    return hotspot_group(layers.hotspot_layer(territory, filters), show)
+
+
+def hotspot_group(layer, show: bool = False) -> dict:
+    """A computed Gi* layer as a map layer, coloured by confidence."""
     group = maps.layer(_("Points chauds (Gi*)"), show)
     for feature in layer.features:
         props = feature["properties"]
