@@ -26,6 +26,7 @@ from app.analysis import release
 from app.models import Workshop, utcnow
 
 REOPEN_GRACE = timedelta(hours=24)
+REOPEN_HOURS = int(REOPEN_GRACE.total_seconds() // 3600)  # for the page's sentences
 
 
 def reopen_until(workshop: Workshop) -> datetime | None:
@@ -68,6 +69,3 @@ def change_status(workshop: Workshop, wanted: str | None, confirmed: bool) -> No
         workshop.status, workshop.closed_at = "open", None
     else:
         abort(409, description=_("Changement d'état impossible."))
-
-
-REOPEN_HOURS = int(REOPEN_GRACE.total_seconds() // 3600)
