@@ -126,13 +126,14 @@ def register_blueprints(app: Flask) -> None:
     from app.gis import exports
     from app.gis.ogc import routes as ogc
     from app.public import views as public
-    from app.workshops import pinning, reports
+    from app.workshops import join, pinning, reports
     from app.workshops import views as workshops
 
     blueprints = (
         public.bp,
         accounts.bp,
         admin.bp,
+        join.bp,
         pinning.bp,
         workshops.bp,
         layers.bp,
