@@ -179,9 +179,7 @@ def server_times(app, layer: str, repeat: int, cold: bool = True) -> np.ndarray:
         if cold:
             empty_cache(app)
         start = time.perf_counter()
-        response = client.get(
-            f"/api/v1/territories/paris/layers/{layer}?{query}", headers=headers
-        )
+        response = client.get(f"/api/v1/territories/paris/layers/{layer}?{query}", headers=headers)
         times.append(time.perf_counter() - start)
         assert response.status_code == 200, response.get_data(as_text=True)[:300]
         assert response.headers["X-Cache"] == ("miss" if cold else "hit")
