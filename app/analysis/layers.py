@@ -23,6 +23,7 @@ from app.analysis.cells import Layer, empty_message, hexagon_features, surveyed_
 from app.analysis.counts import hexagon_counts, hexagon_tally, pin_conditions
 from app.analysis.density import density_image, density_layer
 from app.analysis.filters import FILTER_PARAMS, Filters, parse_filters, parse_sets, territory_or_404
+from app.analysis.trends import trends_layer
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Category, Pin, Territory
@@ -194,7 +195,8 @@ def _serve(territory: Territory, filters: Filters, name: str, make, *extra):
 
 @openapi.operation(tag="layers", params=FILTER_PARAMS, responses=LAYER_RESPONSES)
 def geojson_layer(slug: str, name: str):
-    """One layer as GeoJSON: ``/hexagons``, ``/net``, ``/hotspots`` or ``/density``."""
+    """One layer as GeoJSON: ``/hexagons``, ``/net``, ``/hotspots``, ``/density`` or
+    ``/trends`` (staff, ``full=1``: each workshop a period, emerging hot spot patterns)."""
     territory = territory_or_404(slug)
     filters = parse_filters(territory, request.args)
     return _serve(territory, filters, name, lambda: LAYERS[name](territory, filters))
@@ -291,6 +293,7 @@ LAYERS = {
     "net": net_layer,
     "hotspots": hotspot_layer,
     "density": density_layer,
+    "trends": trends_layer,
 }
 for _name in LAYERS:
     bp.add_url_rule(f"/{_name}", endpoint=_name, view_func=geojson_layer, defaults={"name": _name})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tests.conftest import login
@@ -302,3 +304,61 @@ def test_hotspots_window_is_the_surveyed_quartiers(app, client, make_workshop, m
     for feature in body["features"]:
         assert feature["properties"]["z"] == pytest.approx(by_cell[feature["id"]], abs=1e-3)
     assert f"{cells[0][0]}:{cells[0][1]}" in {f["id"] for f in body["features"]}
+
+
+def _held_on(app, workshop_id: int, day: str) -> None:
+    from app.extensions import db
+    from app.models import Workshop
+
+    with app.app_context():
+        db.session.get(Workshop, workshop_id).held_on = date.fromisoformat(day)
+        db.session.commit()
+
+
+def _cluster(lon: float, lat: float) -> list[tuple[float, float]]:
+    """Four pins at a spot and at six spots ~150 m around it."""
+    around = [(0, 0), (0.002, 0), (-0.002, 0), (0.001, 0.0012), (-0.001, 0.0012)]
+    around += [(0.001, -0.0012), (-0.001, -0.0012)]
+    return [(lon + a, lat + b) for a, b in around for _ in range(4)]
+
+
+def test_trends_across_three_editions(app, client, make_workshop, make_user):
+    """Three editions: a place crowded in all three is persistent, one crowded only in the
+    last is new; the periods follow the dates the workshops were held."""
+    import shapely
+
+    from tests.conftest import BLOSNE, pin_body
+
+    elsewhere = (-1.6480, 48.0830)  # 1.1 km east, in Le Blosne too
+    editions = []
+    for n, day in enumerate(("2024-11-20", "2025-11-20", "2026-11-20")):
+        made = make_workshop(quartiers=("Q.11", "Q.12", "Q.8"), title=f"Édition {n}")
+        _held_on(app, made["id"], day)
+        editions.append(made)
+        spots = _cluster(*BLOSNE) + (_cluster(*elsewhere) if n == 2 else [])
+        url = f"/api/v1/groups/{made['codes'][0]}/pins"
+        for lon, lat in spots:
+            assert client.post(url, json=pin_body(lon=lon, lat=lat)).status_code == 201
+    assert client.get(f"{BASE}/trends").status_code == 422  # the public: no trends
+    assert "full" in client.get(f"{BASE}/trends").get_json()["fields"]
+    login(client, make_user("police", "rennes").email)
+    body = client.get(f"{BASE}/trends?full=1").get_json()
+    assert [p["title"] for p in body["periods"]] == ["Édition 0", "Édition 1", "Édition 2"]
+
+    def at(lon, lat):
+        point = shapely.Point(lon, lat)
+        return next(
+            f["properties"]
+            for f in body["features"]
+            if shapely.geometry.shape(f["geometry"]).contains(point)
+        )
+
+    assert at(*BLOSNE)["pattern"] == "persistent"
+    assert at(*elsewhere)["pattern"] == "new"
+    assert at(*elsewhere)["pattern_label"] == "Nouveau point chaud"
+    assert at(*elsewhere)["counts"][:2] == [0, 0]
+
+    two = ",".join(str(e["id"]) for e in editions[:2])
+    few = client.get(f"{BASE}/trends?full=1&workshop={two}")
+    assert few.status_code == 200 and few.get_json()["features"] == []
+    assert "au moins 3" in few.get_json()["message"]
