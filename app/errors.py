@@ -36,7 +36,8 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
         return jsonify(body), status
     if request_ctx.url_adapter is None:  # a refused Host: the page's links cannot be built
         return Response(message, mimetype="text/plain"), status
-    return render_template("error.html", status=status, message=message), status
+    page = render_template("error.html", status=status, message=message, fields=fields or {})
+    return page, status
 
 
 def register(app: Flask) -> None:

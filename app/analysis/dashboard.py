@@ -7,16 +7,25 @@ as the API, and drawn in the page by static/js/layermap.js.
 
 from __future__ import annotations
 
+import base64
+from datetime import datetime
+
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from app import access, vocabulary
+from app.analysis import map_image
 from app.analysis.dashboard_map import build_map
 from app.analysis.filters import parse_filters, parse_sets
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import TIMES_OF_DAY, Category, Workshop
+
+# Query parameters of the page that are not layer filters: the interface language.
+NOT_FILTERS = ("lang",)
 
 bp = Blueprint("dashboard", __name__, url_prefix="/t/<slug>/tableau-de-bord")
 
@@ -26,7 +35,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/t/<slug>/tableau-de-bord")
 def show(slug: str):
     """The dashboard; filters come from the query string (a 422 page names bad ones)."""
     territory = access.territory_for(slug, *access.READERS)
-    args = {k: v for k, v in request.args.items() if v}
+    args = {k: v for k, v in request.args.items() if v and k not in NOT_FILTERS}
     args["full"] = "1"  # staff see every count (DESIGN §6)
     sets = {k: args.pop(k) for k in ("a", "b") if k in args}
     try:
@@ -51,6 +60,7 @@ def _page(territory, map_spec, errors, summary=None):
         map_spec=map_spec,
         errors=errors,
         args=request.args,
+        file_args={k: v for k, v in request.args.items() if v and k not in ("a", "b")},
         categories=categories,
         workshops=workshops,
         times=TIMES_OF_DAY,
@@ -60,3 +70,78 @@ def _page(territory, map_spec, errors, summary=None):
         hotspot_colours=vocabulary.HOTSPOT_COLOURS,
         summary=summary,
     )
+
+
+# -- the map as a file -----------------------------------------------------------------------
+
+
+def _image_request(slug: str):
+    """The territory, its filters (staff: full counts), the layers to draw and the bbox,
+    from the query string; 422 naming a bad one."""
+    territory = access.territory_for(slug, *access.READERS)
+    skip = (*NOT_FILTERS, "layers", "bbox", "a", "b")
+    args = {k: v for k, v in request.args.items() if v and k not in skip}
+    args["full"] = "1"
+    filters = parse_filters(territory, args)
+    shown = [
+        n for n in request.args.get("layers", ",".join(map_image.DEFAULT_SHOWN)).split(",") if n
+    ]
+    unknown = [n for n in shown if n not in map_image.DRAWABLE]
+    if unknown:
+        raise ValidationError(
+            {"layers": _("Couches possibles : %(names)s.", names=", ".join(map_image.DRAWABLE))}
+        )
+    return territory, filters, shown, _bbox(request.args.get("bbox"))
+
+
+def _bbox(raw: str | None):
+    if not raw:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in raw.split(","))
+    except ValueError:
+        west = south = east = north = float("nan")
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ValidationError(
+            {"bbox": _("Quatre nombres attendus : ouest,sud,est,nord en degrés (CRS84).")}
+        )
+    return west, south, east, north
+
+
+@bp.get("/carte.png")
+@login_required
+def image_png(slug: str):
+    """The map as shown (layers, bounds, filters) as a PNG for a slide, drawn here."""
+    territory, filters, shown, bbox = _image_request(slug)
+    png = map_image.dashboard_png(territory, filters, shown, bbox)
+    name = f"ressenti-{territory.slug}.png"
+    return Response(png, mimetype="image/png", headers=_attachment(name))
+
+
+@bp.get("/carte.pdf")
+@login_required
+def image_pdf(slug: str):
+    """The same map on an A4 landscape page (WeasyPrint; nothing fetched from any host)."""
+    from weasyprint import HTML  # WeasyPrint: heavy, loaded late
+    from weasyprint.urls import URLFetcher  # WeasyPrint: heavy, loaded late
+
+    territory, filters, shown, bbox = _image_request(slug)
+    png, legend = map_image.map_png(territory, filters, shown, bbox)
+    html = render_template(
+        "dashboard/print.html",
+        lang=str(get_locale()),
+        title=map_image.title(territory),
+        filters=map_image.describe_filters(territory, filters),
+        made=format_datetime(datetime.now(), "d MMMM y, HH:mm"),
+        map_png=base64.b64encode(png).decode("ascii"),
+        legend=legend,
+        attribution=map_image.attribution(territory),
+    )
+    no_network = URLFetcher(allowed_protocols={"data"})
+    pdf = HTML(string=html, base_url=request.url_root, url_fetcher=no_network).write_pdf()
+    name = f"ressenti-{territory.slug}.pdf"
+    return Response(pdf, mimetype="application/pdf", headers=_attachment(name))
+
+
+def _attachment(name: str) -> dict:
+    return {"Content-Disposition": f"attachment; filename={name}"}

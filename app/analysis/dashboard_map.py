@@ -52,10 +52,10 @@ def build_map(territory, filters, compare=None) -> tuple[dict, dict]:
 def _density(territory, filters) -> dict:
     image = density_image(territory, filters)
     if image is None:
-        return maps.image_layer(_("Densité"), True, None)
+        return maps.image_layer(_("Densité"), True, None, id="density")
     png, bbox, _bandwidth = image
     url = "data:image/png;base64," + base64.b64encode(png).decode()
-    return maps.image_layer(_("Densité"), True, url, bbox)
+    return maps.image_layer(_("Densité"), True, url, bbox, id="density")
 
 
 def _hex_colour(total: int) -> str:
@@ -69,7 +69,7 @@ def _hex_colour(total: int) -> str:
 def _hexagons(territory, filters) -> tuple[dict, dict]:
     """The hexagon layer and the totals it shows."""
     layer = layers.hexagon_layer(territory, filters)
-    group = maps.layer(_("Hexagones"), False)
+    group = maps.layer(_("Hexagones"), False, id="hexagons")
     for feature in layer.features:
         props = feature["properties"]
         lines = [
@@ -98,7 +98,7 @@ def hotspots(territory, filters, show: bool = False) -> dict:
 
 def hotspot_group(layer, show: bool = False) -> dict:
     """A computed Gi* layer as a map layer, coloured by confidence."""
-    group = maps.layer(_("Points chauds (Gi*)"), show)
+    group = maps.layer(_("Points chauds (Gi*)"), show, id="hotspots")
     for feature in layer.features:
         props = feature["properties"]
         text = _(
@@ -112,7 +112,7 @@ def hotspot_group(layer, show: bool = False) -> dict:
 
 
 def _net(territory, filters) -> dict:
-    group = maps.layer(_("Ressenti net"), False)
+    group = maps.layer(_("Ressenti net"), False, id="net")
     if not filters.feeling:
         for feature in layers.net_layer(territory, filters).features:
             props = feature["properties"]

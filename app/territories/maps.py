@@ -63,18 +63,19 @@ def _quartier(feature: dict) -> dict:
     }
 
 
-def layer(name: str, show: bool) -> dict:
-    """An empty overlay named for people (the layer switcher shows ``name``)."""
-    return {"name": str(name), "show": bool(show), "features": []}
+def layer(name: str, show: bool, id: str | None = None) -> dict:
+    """An empty overlay named for people (the layer switcher shows ``name``); ``id``: the
+    layer's machine name, for the page's scripts (the map image asks for the visible ones)."""
+    return {"name": str(name), "show": bool(show), "features": [], "id": id}
 
 
-def image_layer(name: str, show: bool, url: str | None, bbox=None) -> dict:
+def image_layer(name: str, show: bool, url: str | None, bbox=None, id: str | None = None) -> dict:
     """A picture overlay (the density) over ``bbox`` = (west, south, east, north)."""
     image = None
     if url is not None:
         west, south, east, north = bbox
         image = {"url": url, "bounds": [[south, west], [north, east]]}
-    return {"name": str(name), "show": bool(show), "image": image}
+    return {"name": str(name), "show": bool(show), "image": image, "id": id}
 
 
 def feature(geometry: dict, style: dict, lines: list, title=None, link: dict | None = None) -> dict:

@@ -1,32 +1,28 @@
-// Dashboard: save the map as it is shown (layers, legend colours, outlines) as a PNG
-// for a CLSPD slide deck. Everything is drawn from this page: no other host is asked.
+// Dashboard: the "image" and "PDF" links ask the server for the map as it is shown (the
+// visible layers, the current bounds, the filters of the page); the server draws it from
+// the same data, so it works with or without tiles and never copies the page's DOM.
 
-/* global htmlToImage */
+import { drawnMaps } from "./layermap.js";
 
-const button = document.getElementById("save-png");
-const status = document.getElementById("save-status");
-const text = JSON.parse(document.getElementById("save-text").textContent);
+const links = ["map-png", "map-pdf"].map((id) => document.getElementById(id));
+const [{ map }] = drawnMaps.values();
 
-function withoutControls(node) {
-  return !(node.classList && node.classList.contains("leaflet-control-container"));
+const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
+
+function update() {
+  const shown = map.overlaysById.filter(({ layer }) => map.hasLayer(layer)).map(({ id }) => id);
+  const bounds = map.getBounds();
+  const box = [
+    clamp(bounds.getWest(), -180, 180), clamp(bounds.getSouth(), -90, 90),
+    clamp(bounds.getEast(), -180, 180), clamp(bounds.getNorth(), -90, 90),
+  ];
+  for (const link of links) {
+    const url = new URL(link.href, window.location.href);
+    url.searchParams.set("layers", shown.join(","));
+    url.searchParams.set("bbox", box.map((v) => v.toFixed(5)).join(","));
+    link.href = url.pathname + url.search;
+  }
 }
 
-button.addEventListener("click", async () => {
-  const frame = document.querySelector(".map-frame");
-  status.textContent = text.working;
-  button.disabled = true;
-  try {
-    const url = await htmlToImage.toPng(frame, { filter: withoutControls, pixelRatio: 2, skipFonts: true });
-    const link = document.createElement("a");
-    link.href = url;
-    link.download = text.file;
-    document.body.append(link);
-    link.click();
-    link.remove();
-    status.textContent = "";
-  } catch (error) {
-    status.textContent = text.failed;
-  } finally {
-    button.disabled = false;
-  }
-});
+map.on("moveend overlayadd overlayremove", update);
+update();

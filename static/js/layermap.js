@@ -85,10 +85,12 @@ export function drawLayerMap(element, spec) {
   }
   addStreets(map, spec.streets);
   const outline = quartierLayer(spec.quartiers).addTo(map);
+  map.overlaysById = []; // {id, layer} of the overlays with a machine name (dashboard.js)
   for (const layerSpec of spec.layers) {
     const layer = overlay(layerSpec);
     if (layerSpec.show) layer.addTo(map);
     overlays[asHtmlText(layerSpec.name)] = layer;
+    if (layerSpec.id) map.overlaysById.push({ id: layerSpec.id, layer });
   }
   if (spec.control) L.control.layers({}, overlays, { collapsed: false }).addTo(map);
   if (spec.bounds) map.fitBounds(spec.bounds);

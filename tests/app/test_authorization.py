@@ -148,7 +148,20 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/api/v1/territories/rennes/layers/hotspots",
         everyone(200),
     ),
+    # Trends follow exact counts: the territory's staff only (the API refuses others).
+    ("GET", "/api/v1/territories/<slug>/layers/trends"): (
+        "/api/v1/territories/rennes/layers/trends?full=1",
+        {**territory_readers(200), **dict.fromkeys(VISITORS, 403)},
+    ),
     ("GET", "/t/<slug>/tableau-de-bord/"): ("/t/rennes/tableau-de-bord/", territory_readers(200)),
+    ("GET", "/t/<slug>/tableau-de-bord/carte.png"): (
+        "/t/rennes/tableau-de-bord/carte.png?layers=hexagons",
+        territory_readers(200),
+    ),
+    ("GET", "/t/<slug>/tableau-de-bord/carte.pdf"): (
+        "/t/rennes/tableau-de-bord/carte.pdf?layers=",
+        territory_readers(200),
+    ),
     ("GET", "/api/v1/openapi.json"): ("/api/v1/openapi.json", everyone(200)),
     # Aggregated exports: k-suppressed for all, like the layers (full=1 tested apart).
     (

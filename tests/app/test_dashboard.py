@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import sqlalchemy as sa
@@ -83,11 +84,73 @@ def test_legend_says_what_hot_spots_are_compared_with(client, demo, make_user):
 def test_filters_and_popups_speak_the_readers_language(client, demo, make_user):
     """Time of day and categories are labels, never codes, in French and in English."""
     login(client, make_user("police", "rennes").email)
-    french = client.get("/t/rennes/tableau-de-bord/").get_data(as_text=True)
+    response = client.get("/t/rennes/tableau-de-bord/")
+    assert response.status_code == 200
+    french = response.get_data(as_text=True)
     assert '<option value="night" >La nuit</option>' in french
     assert ">Éclairage</option>" in french
-    english = client.get("/t/rennes/tableau-de-bord/?lang=en").get_data(as_text=True)
+    response = client.get("/t/rennes/tableau-de-bord/?lang=en")
+    assert response.status_code == 200  # the language is no filter
+    english = response.get_data(as_text=True)
     assert '<option value="night" >Night</option>' in english
     assert ">Lighting</option>" in english and ">Éclairage</option>" not in english
     for page in (french, english):
         assert ">night</option>" not in page and "· night" not in page
+
+
+def _ink(png: bytes) -> int:
+    """How many pixels are not white."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return sum(1 for pixel in image.getdata() if pixel != (255, 255, 255))
+
+
+def test_map_image_is_drawn_by_the_server_from_the_visible_layers(client, demo, make_user):
+    login(client, make_user("police", "rennes").email)
+    base = "/t/rennes/tableau-de-bord/carte.png"
+    page = client.get("/t/rennes/tableau-de-bord/?time_of_day=night").get_data(as_text=True)
+    assert 'href="/t/rennes/tableau-de-bord/carte.png?time_of_day=night"' in page
+    assert "html-to-image" not in page
+    bare = client.get(f"{base}?layers=")
+    full = client.get(f"{base}?layers=density,hexagons,hotspots,net")
+    for response in (bare, full):
+        assert response.status_code == 200 and response.mimetype == "image/png"
+        assert response.data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert "ressenti-rennes.png" in response.headers["Content-Disposition"]
+    assert _ink(full.data) > _ink(bare.data) * 1.2  # the layers are drawn
+    zoomed = client.get(f"{base}?layers=hexagons&bbox=-1.68,48.07,-1.64,48.10")
+    assert zoomed.status_code == 200 and zoomed.data != full.data
+    for query, text in (
+        ("layers=tiles", "Couches possibles : density, hexagons, hotspots, net."),
+        ("bbox=1,2,3", "Quatre nombres attendus"),
+        ("bbox=5,5,1,1", "Quatre nombres attendus"),
+    ):
+        bad = client.get(f"{base}?{query}")  # a page's error: French text, naming the field
+        assert bad.status_code == 422 and text in bad.get_data(as_text=True), query
+
+
+def test_map_pdf_is_an_a4_landscape_page(client, demo, make_user):
+    login(client, make_user("planner", "rennes").email)
+    response = client.get("/t/rennes/tableau-de-bord/carte.pdf?feeling=unsafe")
+    assert response.status_code == 200 and response.data[:5] == b"%PDF-"
+    assert re.search(rb"/MediaBox \[0 0 841\.8\d* 595\.2\d*\]", _pdf_objects(response.data))
+
+
+def _pdf_objects(pdf: bytes) -> bytes:
+    """The PDF with its compressed streams (object streams included) inflated."""
+    import zlib
+
+    parts = [pdf]
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        with contextlib.suppress(zlib.error):
+            parts.append(zlib.decompress(stream))
+    return b"\n".join(parts)
+
+
+def test_map_files_are_for_the_territorys_staff(client, demo, paris, make_user):
+    assert client.get("/t/rennes/tableau-de-bord/carte.png").status_code in (302, 401)
+    login(client, make_user("police", "paris").email)
+    assert client.get("/t/rennes/tableau-de-bord/carte.png").status_code == 403

@@ -28,11 +28,17 @@ def test_dashboard_layers_legends_and_filter(app, runner, rennes, live_server, p
     expect(page.locator("#summary")).not_to_contain_text(f"{before} points")
     after = int(re.match(r"(\d+)", page.locator("#summary").inner_text()).group(1))
     assert 0 < after < before
-    # Save the map as a PNG for a slide deck.
+    # The map as shown, drawn by the server: the links follow the visible layers and view.
+    link = page.locator("#map-png")
+    expect(link).to_have_attribute("href", re.compile(r"layers=density&"))
+    switcher = page.locator(".leaflet-control-layers label", has_text="Points chauds")
+    switcher.locator("input").check()
+    expect(link).to_have_attribute("href", re.compile(r"layers=density%2Chotspots&"))
+    href = link.get_attribute("href")
+    assert "category=lighting" in href and "bbox=" in href
     with page.expect_download() as download:
-        page.click("#save-png")
-    path = download.value.path()
-    with open(path, "rb") as handle:
+        page.click("#map-png")
+    with open(download.value.path(), "rb") as handle:
         png = handle.read()
     assert download.value.suggested_filename == "ressenti-rennes.png"
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
