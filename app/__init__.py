@@ -114,7 +114,7 @@ def _migrations_dir() -> Path:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import openapi
+    from app import offline, openapi
     from app.accounts import views as accounts
     from app.admin import views as admin
     from app.analysis import dashboard, layers
@@ -138,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         followup.bp,
         reports.bp,
         openapi.bp,
+        offline.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

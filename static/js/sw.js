@@ -1,0 +1,148 @@
+// The resident pages' service worker. Served at /sw.js by app/offline.py, which puts
+// `const CONFIG = {build, scope, precache, paths, companions};` in front of this file
+// (this file alone, under /static, is not a working worker).
+//
+// What it does, with no network after one visit:
+// - static files (CSS, JS modules, Leaflet, icons): cache first. Their URLs carry no
+//   version, so the cache does: it is named after the build (a hash of every static
+//   file), and a deploy gets a new worker with new caches.
+// - the resident pages and their API GETs (CONFIG.paths): network first, the stored copy
+//   when the network fails or is too slow. Only responses the server marked
+//   `Ressenti-Offline: store` are kept (GET, 200, nobody signed in): never a staff page.
+//   The server sends these with `Cache-Control: no-store`; that binds HTTP caches, not
+//   Cache Storage, which keeps what this worker puts there.
+// - anything else, and every POST/PATCH/DELETE, goes to the network untouched: the
+//   pin queue (static/js/pinstore.js) owns retries, not this worker.
+//
+// Updates: a new build installs, calls skipWaiting() and, on activate, clients.claim().
+// Chosen over an "update available" prompt because nothing is lost by switching: the
+// resident page loads all its modules at start (no lazy import could mix versions), the
+// queue lives in the page's storage, not here, and a prompt in a hall would be one more
+// thing to explain. An open page keeps running the code it loaded; its next load gets
+// the new build. On activate the stored pages move to the new build's cache (so a
+// phone stays usable offline across an update), then every older cache is deleted.
+
+/* global CONFIG */
+
+const PREFIX = "ressenti-";
+const STATIC = `${PREFIX}${CONFIG.build}-static`;
+const PAGES = `${PREFIX}${CONFIG.build}-pages`;
+const NETWORK_TIMEOUT = 6000; // ms before a stored copy is shown instead (lie-fi halls)
+const residentPath = new RegExp(Object.values(CONFIG.paths).map((p) => `(?:${p})`).join("|"));
+const pagePath = new RegExp(CONFIG.paths.page);
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(STATIC);
+    // "no-cache": revalidate with the server (a 304 is cheap), never a stale HTTP copy.
+    await cache.addAll(CONFIG.precache.map((url) => new Request(url, { cache: "no-cache" })));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    const old = names.filter((name) => name.startsWith(PREFIX) && name !== STATIC && name !== PAGES);
+    const pages = await caches.open(PAGES);
+    for (const name of old.filter((n) => n.endsWith("-pages"))) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) {
+        if (!(await pages.match(request))) await pages.put(request, await cache.match(request));
+      }
+    }
+    await Promise.all(old.map((name) => caches.delete(name)));
+    await self.clients.claim();
+  })());
+});
+
+function storable(response) {
+  return response.ok && response.type === "basic" && response.headers.get("Ressenti-Offline") === "store";
+}
+
+async function fromStore(request) {
+  const cache = await caches.open(PAGES);
+  return (await cache.match(request, { ignoreVary: true }))
+    || (request.mode === "navigate" ? cache.match(request, { ignoreVary: true, ignoreSearch: true }) : undefined);
+}
+
+async function networkFirst(event) {
+  const { request } = event;
+  const network = fetch(request).then(async (response) => {
+    if (storable(response)) await (await caches.open(PAGES)).put(request, response.clone());
+    return response;
+  });
+  event.waitUntil(network.catch(() => null)); // keep storing after a timeout answered
+  const stored = await fromStore(request);
+  if (!stored) return network;
+  let timer;
+  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(stored), NETWORK_TIMEOUT); });
+  const fresh = network.then(
+    (response) => (response.status >= 502 && response.status <= 504 ? stored : response),
+    () => stored,
+  );
+  return Promise.race([fresh, late]).finally(() => clearTimeout(timer));
+}
+
+async function cacheFirst(request) {
+  const cache = await caches.open(STATIC);
+  const hit = await cache.match(request, { ignoreVary: true });
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (response.ok && response.type === "basic") await cache.put(request, response.clone());
+  return response;
+}
+
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/static/")) {
+    event.respondWith(cacheFirst(request));
+  } else if (residentPath.test(url.pathname)) {
+    event.respondWith(networkFirst(event));
+  }
+});
+
+// A page that was loaded before this worker controlled it asks to be kept, with what it
+// loaded (performance entries): store what is allowed, then answer with the build.
+async function keep(urls) {
+  const wanted = new Set();
+  for (const href of urls) {
+    const url = new URL(href, self.location.origin);
+    if (url.origin !== self.location.origin) continue;
+    url.hash = "";
+    if (url.pathname.startsWith("/static/")) wanted.add(url.href);
+    const page = url.pathname.match(/^\/j\/([^/]+)$/);
+    if (page && pagePath.test(url.pathname)) {
+      wanted.add(url.href);
+      for (const companion of CONFIG.companions) {
+        wanted.add(new URL(companion.replace("%7Bcode%7D", page[1]).replace("{code}", page[1]), url).href);
+      }
+    } else if (residentPath.test(url.pathname)) {
+      wanted.add(url.href);
+    }
+  }
+  const statics = await caches.open(STATIC);
+  const pages = await caches.open(PAGES);
+  await Promise.all([...wanted].map(async (href) => {
+    const isStatic = new URL(href).pathname.startsWith("/static/");
+    if (isStatic && (await statics.match(href))) return;
+    try {
+      const response = await fetch(href, { credentials: "same-origin", cache: "no-cache" });
+      if (isStatic ? response.ok && response.type === "basic" : storable(response)) {
+        await (isStatic ? statics : pages).put(href, response);
+      }
+    } catch {
+      // offline or refused: the next visit with network stores it
+    }
+  }));
+}
+
+self.addEventListener("message", (event) => {
+  if (!event.data || event.data.type !== "keep" || !event.ports[0]) return;
+  event.waitUntil(keep(event.data.urls || []).then(() => {
+    event.ports[0].postMessage({ build: CONFIG.build });
+  }));
+});
