@@ -26,11 +26,15 @@ bp = Blueprint("offline", __name__)
 
 SCOPE = "/j"
 THEME_COLOUR = "#1f4e79"
-# What the worker may keep (network first): the code page, a table's page, its pins and
-# streets. One home for these patterns: the worker gets them from here.
+# What the worker may keep (network first): the code page, a table's page and its streets.
+# Not the table's pin list: the phone's own storage (static/js/pinstore.js) holds the
+# pins as last seen plus its queue, and reads the list only to learn what changed on the
+# server; a stored copy would be older than that and would hide pins sent since (a
+# failed fetch makes the store keep what it has). One home for these patterns: the
+# worker gets them from here.
 RESIDENT_PATHS = {
     "page": r"^/j/?$|^/j/[^/]+$",
-    "api": r"^/api/v1/groups/[^/]+/(pins|streets\.geojson)$",
+    "api": r"^/api/v1/groups/[^/]+/streets\.geojson$",
 }
 _RESIDENT = re.compile("|".join(f"(?:{p})" for p in RESIDENT_PATHS.values()))
 # The resident page's static files, fetched when the worker installs; the ES modules
@@ -108,10 +112,7 @@ def service_worker():
         "precache": [url_for("static", filename=f) for f in app.config["OFFLINE_PRECACHE"]],
         "paths": RESIDENT_PATHS,
         # What a table's page needs besides itself, {code} standing for its code.
-        "companions": [
-            url_for("pinning.group_streets", code="{code}"),
-            url_for("pinning.list_pins", code="{code}"),
-        ],
+        "companions": [url_for("pinning.group_streets", code="{code}")],
     }
     source = (Path(app.static_folder) / "js" / "sw.js").read_text(encoding="utf-8")
     body = f"const CONFIG = {json.dumps(settings)};\n{source}"

@@ -44,11 +44,11 @@ self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     const names = await caches.keys();
     const old = names.filter((name) => name.startsWith(PREFIX) && name !== STATIC && name !== PAGES);
-    const pages = await caches.open(PAGES);
     for (const name of old.filter((n) => n.endsWith("-pages"))) {
-      const cache = await caches.open(name);
-      for (const request of await cache.keys()) {
-        if (!(await pages.match(request))) await pages.put(request, await cache.match(request));
+      try {
+        await movePages(name);
+      } catch {
+        // a page not moved is fetched again on the next visit with network
       }
     }
     await Promise.all(old.map((name) => caches.delete(name)));
@@ -56,20 +56,48 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+// A page this worker controls hears of it as soon as activation starts, and may ask it
+// to keep things at once: answered only once the old caches are moved and deleted.
+function activated() {
+  const me = self.serviceWorker || self.registration.active;
+  if (!me || me.state === "activated") return Promise.resolve();
+  return new Promise((resolve) => {
+    me.addEventListener("statechange", () => {
+      if (me.state === "activated" || me.state === "redundant") resolve();
+    });
+  });
+}
+
+async function movePages(name) {
+  const from = await caches.open(name);
+  const to = await caches.open(PAGES);
+  for (const request of await from.keys()) {
+    const response = await from.match(request);
+    if (response && !(await to.match(request))) await to.put(request, response);
+  }
+}
+
+// A worker whose static cache is gone was replaced by a newer build (whose activate
+// deleted it): it stores nothing more, or it would bring back the caches just deleted.
+async function put(name, request, response) {
+  if (!(await caches.has(STATIC))) return;
+  await (await caches.open(name)).put(request, response);
+}
+
 function storable(response) {
   return response.ok && response.type === "basic" && response.headers.get("Ressenti-Offline") === "store";
 }
 
 async function fromStore(request) {
-  const cache = await caches.open(PAGES);
-  return (await cache.match(request, { ignoreVary: true }))
-    || (request.mode === "navigate" ? cache.match(request, { ignoreVary: true, ignoreSearch: true }) : undefined);
+  const options = { cacheName: PAGES, ignoreVary: true };
+  return (await caches.match(request, options))
+    || (request.mode === "navigate" ? caches.match(request, { ...options, ignoreSearch: true }) : undefined);
 }
 
 async function networkFirst(event) {
   const { request } = event;
   const network = fetch(request).then(async (response) => {
-    if (storable(response)) await (await caches.open(PAGES)).put(request, response.clone());
+    if (storable(response)) await put(PAGES, request, response.clone());
     return response;
   });
   event.waitUntil(network.catch(() => null)); // keep storing after a timeout answered
@@ -85,11 +113,10 @@ async function networkFirst(event) {
 }
 
 async function cacheFirst(request) {
-  const cache = await caches.open(STATIC);
-  const hit = await cache.match(request, { ignoreVary: true });
+  const hit = await caches.match(request, { cacheName: STATIC, ignoreVary: true });
   if (hit) return hit;
   const response = await fetch(request);
-  if (response.ok && response.type === "basic") await cache.put(request, response.clone());
+  if (response.ok && response.type === "basic") await put(STATIC, request, response.clone());
   return response;
 }
 
@@ -124,15 +151,13 @@ async function keep(urls) {
       wanted.add(url.href);
     }
   }
-  const statics = await caches.open(STATIC);
-  const pages = await caches.open(PAGES);
   await Promise.all([...wanted].map(async (href) => {
     const isStatic = new URL(href).pathname.startsWith("/static/");
-    if (isStatic && (await statics.match(href))) return;
+    if (isStatic && (await caches.match(href, { cacheName: STATIC }))) return;
     try {
       const response = await fetch(href, { credentials: "same-origin", cache: "no-cache" });
       if (isStatic ? response.ok && response.type === "basic" : storable(response)) {
-        await (isStatic ? statics : pages).put(href, response);
+        await put(isStatic ? STATIC : PAGES, href, response);
       }
     } catch {
       // offline or refused: the next visit with network stores it
@@ -142,7 +167,7 @@ async function keep(urls) {
 
 self.addEventListener("message", (event) => {
   if (!event.data || event.data.type !== "keep" || !event.ports[0]) return;
-  event.waitUntil(keep(event.data.urls || []).then(() => {
+  event.waitUntil(activated().then(() => keep(event.data.urls || [])).then(() => {
     event.ports[0].postMessage({ build: CONFIG.build });
   }));
 });

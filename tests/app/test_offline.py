@@ -68,11 +68,11 @@ def test_manifest_opens_the_table_page(client, make_workshop):
 def test_only_anonymous_resident_gets_are_marked_storable(client, make_workshop, make_user):
     code = make_workshop(status="open")["codes"][0]
     api = f"/api/v1/groups/{code}"
-    for path in (f"/j/{code}", f"{api}/pins", f"{api}/streets.geojson"):
+    for path in (f"/j/{code}", f"{api}/streets.geojson"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.headers.get("Ressenti-Offline") == "store", path
-    for path in ("/", "/connexion", f"/j/{code}/diagnostic", "/sw.js", "/j/NOPE99"):
+    for path in ("/", "/connexion", f"/j/{code}/diagnostic", f"{api}/pins", "/j/NOPE99"):
         assert "Ressenti-Offline" not in client.get(path).headers, path
     write = client.post(f"/api/v1/groups/{code}/pins", json={})
     assert "Ressenti-Offline" not in write.headers

@@ -1,0 +1,188 @@
+"""A resident's phone in a hall without Wi-Fi: after one visit the page, its map and its
+queue work offline, reload included; a new deploy replaces the worker and its caches;
+staff pages and writes are never stored."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import Category, Pin
+from tests.e2e.conftest import sign_in
+
+PHONE = {
+    "viewport": {"width": 360, "height": 640},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "fr-FR",
+}
+
+# Every URL held in Cache Storage (evaluate runs through DevTools, outside the page's CSP).
+CACHED_URLS = """async () => {
+  const out = {};
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    out[name] = (await cache.keys()).map((r) => r.method + " " + new URL(r.url).pathname);
+  }
+  return out;
+}"""
+WORKER_WAIT = 30_000  # ms: install fetches a dozen files on a shared 2-core machine
+
+
+def pins_in_db(app) -> list[dict]:
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Pin.id, Category.code).join(Category).order_by(Pin.created_at)
+        ).all()
+    return [{"id": r[0], "category": r[1]} for r in rows]
+
+
+def place_pin(page, category: str, time_of_day: str) -> None:
+    """Place a pin at the map's centre (the keyboard way), as tests/e2e/test_pinning.py."""
+    page.click("#place-centre")
+    expect(page.locator("#where")).to_contain_text("Endroit choisi")
+    page.select_option("#category", category)
+    page.select_option("#time_of_day", time_of_day)
+    page.click("#confirm")
+
+
+@pytest.fixture
+def phone_context(browser):
+    context = browser.new_context(**PHONE)
+    yield context
+    context.close()
+
+
+def visit_until_stored(page, base: str, code: str) -> None:
+    page.goto(f"{base}/j/{code}")
+    expect(page.locator("html")).to_have_attribute("data-sw", "ready", timeout=WORKER_WAIT)
+
+
+def expect_map(page) -> None:
+    """The quartier outline (data island) and the streets (API, stored) are drawn."""
+    expect(page.locator("#pin-map .leaflet-overlay-pane path")).to_have_count(1)
+    expect(page.locator("#pin-map .leaflet-streets-pane path").first).to_be_attached()
+
+
+def test_offline_reload_keeps_page_map_and_queue_and_sends_once(
+    app, live_server, phone_context, make_workshop
+):
+    code = make_workshop(status="open")["codes"][0]
+    page = phone_context.new_page()
+    posts = []
+    page.on(
+        "response",
+        lambda r: posts.append(r.url) if r.request.method == "POST" and "/pins" in r.url else None,
+    )
+    visit_until_stored(page, live_server, code)
+    expect_map(page)
+    place_pin(page, "lighting", "night")
+    expect(page.locator("#sync")).to_have_attribute("data-waiting", "0")
+
+    phone_context.set_offline(True)
+    place_pin(page, "noise", "evening")
+    expect(page.locator("#sync")).to_have_attribute("data-waiting", "1")
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    expect_map(page)
+    # The pin sent before and the one waiting in the queue, both listed after the reload.
+    expect(page.locator("#pin-list li")).to_have_count(2)
+    expect(page.locator("#pin-list .state-pending")).to_have_count(1)
+    expect(page.locator("#sync")).to_have_attribute("data-waiting", "1")
+    expect(page.locator("#confirm")).to_be_enabled()
+    place_pin(page, "harassment", "night")
+    expect(page.locator("#sync")).to_have_attribute("data-waiting", "2")
+    assert [p["category"] for p in pins_in_db(app)] == ["lighting"]
+
+    phone_context.set_offline(False)
+    expect(page.locator("#sync")).to_have_attribute("data-waiting", "0", timeout=40_000)
+    stored = pins_in_db(app)
+    assert sorted(p["category"] for p in stored) == ["harassment", "lighting", "noise"]
+    assert len({p["id"] for p in stored}) == 3
+    assert len(posts) == 3  # one answered POST per pin: the queue sent each exactly once
+    page.reload()
+    expect(page.locator("#pin-list li")).to_have_count(3)
+    expect(page.locator("#pin-list .state-sent")).to_have_count(3)
+    assert len(pins_in_db(app)) == 3
+
+
+def test_new_build_replaces_the_worker_and_deletes_old_caches(
+    app, live_server, phone_context, make_workshop
+):
+    code = make_workshop(status="open")["codes"][0]
+    page = phone_context.new_page()
+    first = app.config["BUILD_VERSION"]
+    visit_until_stored(page, live_server, code)
+    expect(page.locator("html")).to_have_attribute("data-sw-build", first)
+    caches = page.evaluate(CACHED_URLS)
+    assert sorted(caches) == [f"ressenti-{first}-pages", f"ressenti-{first}-static"]
+    assert f"GET /j/{code}" in caches[f"ressenti-{first}-pages"]
+    assert "GET /static/js/pinning.js" in caches[f"ressenti-{first}-static"]
+
+    # A deploy: the same server answers with another build (as after a restart).
+    app.config["BUILD_VERSION"] = "next-build-1"
+    page.reload()
+    expect(page.locator("html")).to_have_attribute(
+        "data-sw-build", "next-build-1", timeout=WORKER_WAIT
+    )
+    expect(page.locator("html")).to_have_attribute("data-sw", "ready")
+    caches = page.evaluate(CACHED_URLS)
+    assert sorted(caches) == ["ressenti-next-build-1-pages", "ressenti-next-build-1-static"]
+    assert f"GET /j/{code}" in caches["ressenti-next-build-1-pages"]
+    workers = page.evaluate(
+        "navigator.serviceWorker.getRegistrations().then((rs) => rs.map((r) => "
+        "[r.scope, !!r.active, !!r.waiting, !!r.installing]))"
+    )
+    assert workers == [[f"{live_server}/j", True, False, False]]
+
+    # Still usable offline under the new build.
+    phone_context.set_offline(True)
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    expect_map(page)
+
+
+def test_staff_pages_and_writes_are_not_stored(
+    app, live_server, phone_context, make_workshop, make_user
+):
+    workshop = make_workshop(status="open")
+    code = workshop["codes"][0]
+    page = phone_context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    visit_until_stored(page, live_server, code)
+    place_pin(page, "lighting", "night")
+    expect(page.locator("#sync")).to_have_attribute("data-waiting", "0")
+    page.locator("#pin-list li button", has_text="Supprimer").click()
+    expect(page.locator("#pin-list li")).to_have_count(0)
+    expect(page.locator("#sync")).to_have_attribute("data-waiting", "0")
+
+    # A coordinator signs in on the same phone and opens staff pages and the table.
+    coordinator = make_user("coordinator", "rennes", name="Claire Coordinatrice")
+    staff = phone_context.new_page()
+    sign_in(staff, live_server, coordinator.email)
+    staff.goto(f"{live_server}/t/rennes/ateliers/{workshop['id']}/direct")
+    assert staff.goto(f"{live_server}/j/{code}").ok
+    expect(staff.locator("html")).to_have_attribute("data-sw", "ready", timeout=WORKER_WAIT)
+    expect(staff.locator(".who")).to_have_text("Claire Coordinatrice")
+
+    stored = [url for urls in page.evaluate(CACHED_URLS).values() for url in urls]
+    assert all(url.startswith("GET ") for url in stored)  # no POST, PATCH or DELETE
+    outside = [
+        u
+        for u in stored
+        if not u.startswith("GET /static/")
+        and u not in (f"GET /j/{code}", f"GET /api/v1/groups/{code}/streets.geojson")
+    ]
+    assert outside == []
+    # The stored table page is the resident's, not the one the coordinator was shown.
+    phone_context.set_offline(True)
+    page.reload()
+    expect_map(page)
+    assert "Claire Coordinatrice" not in page.content()
+    expect(page.locator(".who")).to_have_count(0)
+    # A staff page was never stored: offline, the browser cannot show it.
+    with pytest.raises(PlaywrightError):
+        staff.goto(f"{live_server}/t/rennes/ateliers/{workshop['id']}/direct")
