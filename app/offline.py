@@ -61,6 +61,7 @@ def _on_register(state) -> None:
         app.config["BUILD_VERSION"] = build_version(Path(app.static_folder))
     app.config["OFFLINE_PRECACHE"] = precache_files(Path(app.static_folder))
     app.after_request(_mark_storable)
+    app.after_request(_preload_modules)
 
 
 def build_version(static_dir: Path) -> str:
@@ -100,6 +101,29 @@ def _mark_storable(response):
         and not current_user.is_authenticated
     ):
         response.headers["Ressenti-Offline"] = "store"
+    return response
+
+
+_TABLE_PAGE = re.compile(r"^/j/[^/]+$")
+
+
+def _preload_modules(response):
+    """Name the table page's ES modules up front (``Link: rel=modulepreload``): the
+    browser fetches them with the page instead of one import level per round trip, a
+    second or more on a slow phone network (bench/resident.py)."""
+    if (
+        request.method == "GET"
+        and response.mimetype == "text/html"
+        and _TABLE_PAGE.match(request.path)
+    ):
+        modules = [
+            f
+            for f in current_app.config["OFFLINE_PRECACHE"]
+            if f.startswith("js/") and f != "js/register-sw.js"
+        ]
+        links = [f"<{url_for('static', filename=f)}>; rel=modulepreload" for f in modules]
+        if links:
+            response.headers.add("Link", ", ".join(links))
     return response
 
 

@@ -20,11 +20,15 @@ function ask(worker, message) {
   });
 }
 
-async function keepThisPage() {
+// Whether the worker already handled this page's requests (so stored what it could).
+const controlledAtLoad = Boolean(navigator.serviceWorker && navigator.serviceWorker.controller);
+
+async function keepThisPage(event) {
   const worker = navigator.serviceWorker.controller;
   if (!worker) return;
   root.dataset.sw = "storing";
-  const urls = [window.location.href, ...performance.getEntriesByType("resource").map((e) => e.name)];
+  const urls = controlledAtLoad && !event ? []
+    : [window.location.href, ...performance.getEntriesByType("resource").map((e) => e.name)];
   try {
     const reply = await ask(worker, { type: "keep", urls });
     if (navigator.serviceWorker.controller !== worker) return; // replaced: its change event keeps again
