@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
+import os
 import platform
 import statistics
 import sys
@@ -103,7 +105,16 @@ class ByteCounter:
         return sent
 
 
-COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/geo+json")
+# deploy/nginx.conf.example's gzip_types (not text/html: see there).
+COMPRESSIBLE = (
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "application/geo+json",
+    "application/manifest+json",
+    "image/svg+xml",
+)
 
 
 class ProxyGzip:
@@ -123,7 +134,7 @@ class ProxyGzip:
         body = b"".join(self.app(environ, capture))
         headers = captured["headers"]
         kind = next((v for k, v in headers if k.lower() == "content-type"), "")
-        if body and kind.startswith(COMPRESSIBLE):
+        if body and kind.split(";")[0].strip() in COMPRESSIBLE:
             body = gzip.compress(body, 6)
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
             headers += [("Content-Encoding", "gzip"), ("Content-Length", str(len(body)))]
@@ -253,32 +264,36 @@ TIMELINE = """(() => {
 })()"""
 
 
-def throttle_workers(browser) -> object:
+class WorkerThrottle:
     """The same Slow 4G and CPU slowdown for the service worker: a page's DevTools session
     does not reach the requests its worker makes (the network-first page), so the
     worker's own target is attached (through the browser's session) and throttled too."""
-    import json
 
-    session = browser.new_browser_cdp_session()
-    targets = session.send("Target.getTargets")["targetInfos"]
-    workers = [t for t in targets if t["type"] == "service_worker"]
-    assert workers, "no service worker to throttle"
-    for number, target in enumerate(workers):
-        attached = session.send(
-            "Target.attachToTarget", {"targetId": target["targetId"], "flatten": False}
-        )
-        commands = [
-            ("Network.enable", {}),
-            ("Network.emulateNetworkConditions", SLOW_4G),
-            ("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN}),
+    def __init__(self, browser):
+        self.session = browser.new_browser_cdp_session()
+        targets = self.session.send("Target.getTargets")["targetInfos"]
+        workers = [t for t in targets if t["type"] == "service_worker"]
+        assert workers, "no service worker to throttle"
+        self.ids = [
+            self.session.send("Target.attachToTarget", {"targetId": t["targetId"]})["sessionId"]
+            for t in workers
         ]
-        for i, (method, params) in enumerate(commands):
-            message = {"id": 1000 * number + i + 1, "method": method, "params": params}
-            session.send(
+        self.sent = 0
+        self.command("Network.enable", {})
+        self.command("Network.emulateNetworkConditions", SLOW_4G)
+        self.command("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+
+    def command(self, method: str, params: dict) -> None:
+        for session_id in self.ids:
+            self.sent += 1
+            message = {"id": self.sent, "method": method, "params": params}
+            self.session.send(
                 "Target.sendMessageToTarget",
-                {"sessionId": attached["sessionId"], "message": json.dumps(message)},
+                {"sessionId": session_id, "message": json.dumps(message)},
             )
-    return session
+
+    def offline(self) -> None:
+        self.command("Network.emulateNetworkConditions", {**SLOW_4G, "offline": True})
 
 
 def wait_ready(page) -> float:
@@ -316,7 +331,7 @@ def js_runs(browser, url: str, counter: ByteCounter) -> tuple[dict, dict, list]:
     cold["server_bytes"] = sum(b for _, b in counter.take())
     cold["page_bytes_until_sw"] = probe.total()
 
-    session = throttle_workers(browser)
+    workers = WorkerThrottle(browser)
     probe.reset()
     probe.page.goto(url, wait_until="commit", timeout=60_000)
     warm = {"ms": wait_ready(probe.page), "bytes": probe.total()}
@@ -326,9 +341,14 @@ def js_runs(browser, url: str, counter: ByteCounter) -> tuple[dict, dict, list]:
 
     # Warm with no network: the stored page at once (what a stored-first page would give).
     context.set_offline(True)
+    workers.offline()
+    counter.take()
     probe.page.goto(url, wait_until="commit", timeout=60_000)
     warm["offline_ms"] = wait_ready(probe.page)
-    session.detach()
+    # (the warm page's own pin list may still arrive: it left before the switch)
+    reached = [path for path, _ in counter.take() if path.startswith("/j/")]
+    assert not reached, f"the page came from the server while offline: {reached}"
+    workers.session.detach()
     context.close()
     return cold, warm, largest
 
@@ -357,7 +377,7 @@ def main() -> None:
     server, counter = serve(app, args.gzip)
     page_url = f"http://127.0.0.1:{server.server_port}/j/{code}"
     print(
-        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(f"page: {page_url}; Slow 4G {SLOW_4G}, CPU ×{CPU_SLOWDOWN}, gzip: {args.gzip}")
 
@@ -381,6 +401,7 @@ def main() -> None:
             print(f"timeline, {side}: " + "; ".join(f"{n} {a}→{b}" for n, a, b in rows))
         browser.close()
     server.shutdown()
+    print("load average at the end (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
     def median(rows, key):
         return statistics.median(r[key] for r in rows)

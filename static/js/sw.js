@@ -7,7 +7,7 @@
 //   version, so the cache does: it is named after the build (a hash of every static
 //   file), and a deploy gets a new worker with new caches.
 // - the resident pages and their API GETs (CONFIG.paths): network first, the stored copy
-//   when the network fails or is too slow. Only responses the server marked
+//   when the network fails or is too slow (NETWORK_BUDGET). Only responses the server marked
 //   `Ressenti-Offline: store` are kept (GET, 200, nobody signed in): never a staff page.
 //   The server sends these with `Cache-Control: no-store`; that binds HTTP caches, not
 //   Cache Storage, which keeps what this worker puts there.
@@ -27,7 +27,13 @@
 const PREFIX = "ressenti-";
 const STATIC = `${PREFIX}${CONFIG.build}-static`;
 const PAGES = `${PREFIX}${CONFIG.build}-pages`;
-const NETWORK_TIMEOUT = 6000; // ms before a stored copy is shown instead (lie-fi halls)
+// How long a page or its data may take from the network when a stored copy exists:
+// then the stored copy answers, and the network's answer, when it comes, is stored for
+// the next load (Workbox calls this networkTimeoutSeconds). Hall Wi-Fi answers well
+// within it; a slow phone network (Slow 4G: 560 ms before the first byte) or a hall's
+// "lie-fi" does not, and the resident gets the page in well under a second instead of
+// waiting for the network (bench/resident.py, bench/RESULTS.md).
+const NETWORK_BUDGET = 400;
 const residentPath = new RegExp(Object.values(CONFIG.paths).map((p) => `(?:${p})`).join("|"));
 const pagePath = new RegExp(CONFIG.paths.page);
 
@@ -68,13 +74,22 @@ function activated() {
   });
 }
 
+// The stored pages of the previous build, fetched again for this one (their HTML names
+// this build's files); the old copy only when the network cannot answer.
 async function movePages(name) {
   const from = await caches.open(name);
   const to = await caches.open(PAGES);
-  for (const request of await from.keys()) {
-    const response = await from.match(request);
-    if (response && !(await to.match(request))) await to.put(request, response);
-  }
+  await Promise.all((await from.keys()).map(async (request) => {
+    if (await to.match(request)) return;
+    try {
+      const response = await fetch(request.url, { credentials: "same-origin", cache: "no-store" });
+      if (storable(response)) return await to.put(request, response);
+    } catch {
+      // offline: keep the old copy below
+    }
+    const old = await from.match(request);
+    if (old) await to.put(request, old);
+  }));
 }
 
 // A worker whose static cache is gone was replaced by a newer build (whose activate
@@ -104,7 +119,7 @@ async function networkFirst(event) {
   const stored = await fromStore(request);
   if (!stored) return network;
   let timer;
-  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(stored), NETWORK_TIMEOUT); });
+  const late = new Promise((resolve) => { timer = setTimeout(() => resolve(stored), NETWORK_BUDGET); });
   const fresh = network.then(
     (response) => (response.status >= 502 && response.status <= 504 ? stored : response),
     () => stored,

@@ -145,13 +145,16 @@ def test_new_build_replaces_the_worker_and_deletes_old_caches(
     expect_map(page)
 
 
-def test_staff_pages_and_writes_are_not_stored(
-    app, live_server, phone_context, make_workshop, make_user
-):
-    workshop = make_workshop(status="open")
-    code = workshop["codes"][0]
+def stored_urls(page) -> list[str]:
+    return [url for urls in page.evaluate(CACHED_URLS).values() for url in urls]
+
+
+def test_writes_are_not_stored(app, live_server, phone_context, make_workshop):
+    code = make_workshop(status="open")["codes"][0]
     page = phone_context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
+    writes = []
+    page.on("response", lambda r: writes.append(r) if r.request.method != "GET" else None)
     visit_until_stored(page, live_server, code)
     place_pin(page, "lighting", "night")
     expect(page.locator("#sync")).to_have_attribute("data-waiting", "0")
@@ -159,30 +162,36 @@ def test_staff_pages_and_writes_are_not_stored(
     expect(page.locator("#pin-list li")).to_have_count(0)
     expect(page.locator("#sync")).to_have_attribute("data-waiting", "0")
 
-    # A coordinator signs in on the same phone and opens staff pages and the table.
+    assert sorted(r.request.method for r in writes) == ["DELETE", "POST"]
+    assert not [r for r in writes if r.from_service_worker]  # straight to the network
+    stored = stored_urls(page)
+    assert all(url.startswith("GET ") for url in stored)  # no POST, PATCH or DELETE
+    allowed = (f"GET /j/{code}", f"GET /api/v1/groups/{code}/streets.geojson")
+    assert [u for u in stored if not u.startswith("GET /static/") and u not in allowed] == []
+    assert f"GET /api/v1/groups/{code}/pins" not in stored
+
+
+def test_staff_pages_and_signed_in_pages_are_not_stored(
+    app, live_server, phone_context, make_workshop, make_user
+):
+    """A coordinator opens a table's page on their phone: the worker installs, but keeps
+    nothing that was served to a signed-in user, nor any staff page."""
+    workshop = make_workshop(status="open")
+    code = workshop["codes"][0]
     coordinator = make_user("coordinator", "rennes", name="Claire Coordinatrice")
     staff = phone_context.new_page()
     sign_in(staff, live_server, coordinator.email)
-    staff.goto(f"{live_server}/t/rennes/ateliers/{workshop['id']}/direct")
-    assert staff.goto(f"{live_server}/j/{code}").ok
-    expect(staff.locator("html")).to_have_attribute("data-sw", "ready", timeout=WORKER_WAIT)
+    direct = f"{live_server}/t/rennes/ateliers/{workshop['id']}/direct"
+    staff.goto(direct)
+    visit_until_stored(staff, live_server, code)
     expect(staff.locator(".who")).to_have_text("Claire Coordinatrice")
+    staff.goto(direct)
+    staff.goto(f"{live_server}/j/{code}")
+    expect(staff.locator("html")).to_have_attribute("data-sw", "ready", timeout=WORKER_WAIT)
 
-    stored = [url for urls in page.evaluate(CACHED_URLS).values() for url in urls]
-    assert all(url.startswith("GET ") for url in stored)  # no POST, PATCH or DELETE
-    outside = [
-        u
-        for u in stored
-        if not u.startswith("GET /static/")
-        and u not in (f"GET /j/{code}", f"GET /api/v1/groups/{code}/streets.geojson")
-    ]
-    assert outside == []
-    # The stored table page is the resident's, not the one the coordinator was shown.
+    stored = stored_urls(staff)
+    assert stored and all(url.startswith("GET /static/") for url in stored), stored
     phone_context.set_offline(True)
-    page.reload()
-    expect_map(page)
-    assert "Claire Coordinatrice" not in page.content()
-    expect(page.locator(".who")).to_have_count(0)
-    # A staff page was never stored: offline, the browser cannot show it.
-    with pytest.raises(PlaywrightError):
-        staff.goto(f"{live_server}/t/rennes/ateliers/{workshop['id']}/direct")
+    for url in (f"{live_server}/j/{code}", direct):
+        with pytest.raises(PlaywrightError):
+            staff.goto(url)
