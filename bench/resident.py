@@ -60,6 +60,7 @@ SLOW_4G = {  # Chrome DevTools' "Slow 4G" preset (formerly "Fast 3G")
     "uploadThroughput": 750 * 1000 / 8 * 0.9,
 }
 CPU_SLOWDOWN = 4
+THROTTLE = {"cpu": CPU_SLOWDOWN}  # --cpu
 PHONE = {
     "viewport": {"width": 360, "height": 640},
     "is_mobile": True,
@@ -229,7 +230,7 @@ class Probe:
         self.cdp.on("Network.loadingFinished", self._finished)
         if throttle:
             self.cdp.send("Network.emulateNetworkConditions", SLOW_4G)
-            self.cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+            self.cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE["cpu"]})
 
     def _response(self, event):
         self.urls[event["requestId"]] = event["response"]["url"]
@@ -281,7 +282,7 @@ class WorkerThrottle:
         self.sent = 0
         self.command("Network.enable", {})
         self.command("Network.emulateNetworkConditions", SLOW_4G)
-        self.command("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+        self.command("Emulation.setCPUThrottlingRate", {"rate": THROTTLE["cpu"]})
 
     def command(self, method: str, params: dict) -> None:
         for session_id in self.ids:
@@ -370,7 +371,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--gzip", action="store_true", help="compress as nginx would")
+    parser.add_argument("--cpu", type=float, default=CPU_SLOWDOWN, help="CPU slowdown")
     args = parser.parse_args()
+    THROTTLE["cpu"] = args.cpu
 
     url, _params = fresh_database(DATABASE)
     app, code = prepare(url)
@@ -379,7 +382,7 @@ def main() -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
-    print(f"page: {page_url}; Slow 4G {SLOW_4G}, CPU ×{CPU_SLOWDOWN}, gzip: {args.gzip}")
+    print(f"page: {page_url}; Slow 4G {SLOW_4G}, CPU ×{THROTTLE['cpu']}, gzip: {args.gzip}")
 
     from playwright.sync_api import sync_playwright
 
