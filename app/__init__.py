@@ -114,7 +114,7 @@ def _migrations_dir() -> Path:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import offline, openapi
+    from app import openapi
     from app.accounts import views as accounts
     from app.admin import views as admin
     from app.analysis import dashboard, layers
@@ -122,7 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from app.gis import exports
     from app.gis.ogc import routes as ogc
     from app.public import views as public
-    from app.workshops import pinning, reports
+    from app.workshops import offline, pinning, reports
     from app.workshops import views as workshops
 
     blueprints = (

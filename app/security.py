@@ -65,7 +65,7 @@ def content_security_policy(tile_url: str | None) -> str:
             f"img-src 'self' data: blob:{tiles}",
             "connect-src 'self'",
             "font-src 'self'",
-            "worker-src 'self'",  # the resident pages' service worker (app/offline.py)
+            "worker-src 'self'",  # the resident pages' worker (app/workshops/offline.py)
             "manifest-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",

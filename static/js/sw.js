@@ -1,5 +1,5 @@
-// The resident pages' service worker. Served at /sw.js by app/offline.py, which puts
-// `const CONFIG = {build, scope, precache, paths, companions};` in front of this file
+// The resident pages' service worker. Served at /sw.js by app/workshops/offline.py,
+// which puts `const CONFIG = {build, scope, precache, paths, companions};` in front of this file
 // (this file alone, under /static, is not a working worker).
 //
 // What it does, with no network after one visit:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from app.offline import build_version
+from app.workshops.offline import build_version
 from tests.helpers import login
 
 
