@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import Forbidden
 
 from app.extensions import db
 from app.models import WorkshopGroup
@@ -16,6 +17,14 @@ from app.models import WorkshopGroup
 # 31**9 ≈ 2.6e13 codes, 44.6 bits of entropy.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 9
+
+
+class WorkshopClosed(Forbidden):
+    """403 for a code of a closed workshop: the API answers ``{"error": "workshop_closed",
+    "message": …}`` (the error code is the name, app.errors) so a phone can tell it from
+    other refusals and keep the pins it could not send."""
+
+    name = "Workshop closed"
 
 
 def new_join_code() -> str:
@@ -46,5 +55,10 @@ def group_by_code(code: str) -> WorkshopGroup:
     if status == "draft":
         abort(403, description=_("Cet atelier n'est pas encore ouvert."))
     if status == "closed":
-        abort(403, description=_("Cet atelier est clôturé : les points ne peuvent plus changer."))
+        raise WorkshopClosed(
+            description=_(
+                "Cet atelier est clôturé : les points ne peuvent plus être envoyés ni "
+                "modifiés. Montrez vos points en attente à l'animateur."
+            )
+        )
     return group
