@@ -4,14 +4,19 @@ staff pages and writes are never stored."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
+from werkzeug.serving import make_server
 
+from app import create_app
 from app.extensions import db
 from app.models import Category, Pin
 from tests.e2e.conftest import sign_in
+from tests.helpers import app_config
 
 PHONE = {
     "viewport": {"width": 360, "height": 640},
@@ -109,40 +114,68 @@ def test_offline_reload_keeps_page_map_and_queue_and_sends_once(
     assert len(pins_in_db(app)) == 3
 
 
+class Server:
+    """The app on 127.0.0.1 on a port that can be reused: a restart keeps the origin,
+    so the browser sees the same site (and its service worker) come back."""
+
+    def __init__(self, app, port: int = 0):
+        self.httpd = make_server("127.0.0.1", port, app, threaded=True)
+        self.port = self.httpd.server_port
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
 def test_new_build_replaces_the_worker_and_deletes_old_caches(
-    app, live_server, phone_context, make_workshop
+    app, database_url_for_tests, phone_context, make_workshop
 ):
     code = make_workshop(status="open")["codes"][0]
-    page = phone_context.new_page()
     first = app.config["BUILD_VERSION"]
-    visit_until_stored(page, live_server, code)
-    expect(page.locator("html")).to_have_attribute("data-sw-build", first)
-    caches = page.evaluate(CACHED_URLS)
-    assert sorted(caches) == [f"ressenti-{first}-pages", f"ressenti-{first}-static"]
-    assert f"GET /j/{code}" in caches[f"ressenti-{first}-pages"]
-    assert "GET /static/js/pinning.js" in caches[f"ressenti-{first}-static"]
+    server = Server(app)
+    base = f"http://127.0.0.1:{server.port}"
+    page = phone_context.new_page()
+    deployed = None
+    try:
+        visit_until_stored(page, base, code)
+        expect(page.locator("html")).to_have_attribute("data-sw-build", first)
+        caches = page.evaluate(CACHED_URLS)
+        assert sorted(caches) == [f"ressenti-{first}-pages", f"ressenti-{first}-static"]
+        assert f"GET /j/{code}" in caches[f"ressenti-{first}-pages"]
+        assert "GET /static/js/pinning.js" in caches[f"ressenti-{first}-static"]
 
-    # A deploy: the same server answers with another build (as after a restart).
-    app.config["BUILD_VERSION"] = "next-build-1"
-    page.reload()
-    expect(page.locator("html")).to_have_attribute(
-        "data-sw-build", "next-build-1", timeout=WORKER_WAIT
-    )
-    expect(page.locator("html")).to_have_attribute("data-sw", "ready")
-    caches = page.evaluate(CACHED_URLS)
-    assert sorted(caches) == ["ressenti-next-build-1-pages", "ressenti-next-build-1-static"]
-    assert f"GET /j/{code}" in caches["ressenti-next-build-1-pages"]
-    workers = page.evaluate(
-        "navigator.serviceWorker.getRegistrations().then((rs) => rs.map((r) => "
-        "[r.scope, !!r.active, !!r.waiting, !!r.installing]))"
-    )
-    assert workers == [[f"{live_server}/j", True, False, False]]
+        # A deploy: the app restarts on the same address with another build.
+        server.stop()
+        deployed = create_app(app_config(database_url_for_tests, BUILD_VERSION="next-build-1"))
+        server = Server(deployed, server.port)
+        page.reload()
+        expect(page.locator("html")).to_have_attribute(
+            "data-sw-build", "next-build-1", timeout=WORKER_WAIT
+        )
+        expect(page.locator("html")).to_have_attribute("data-sw", "ready")
+        caches = page.evaluate(CACHED_URLS)
+        assert sorted(caches) == ["ressenti-next-build-1-pages", "ressenti-next-build-1-static"]
+        assert f"GET /j/{code}" in caches["ressenti-next-build-1-pages"]
+        workers = page.evaluate(
+            "navigator.serviceWorker.getRegistrations().then((rs) => rs.map((r) => "
+            "[r.scope, !!r.active, !!r.waiting, !!r.installing]))"
+        )
+        assert workers == [[f"{base}/j", True, False, False]]
 
-    # Still usable offline under the new build.
-    phone_context.set_offline(True)
-    response = page.reload()
-    assert response is not None and response.from_service_worker
-    expect_map(page)
+        # Still usable offline under the new build.
+        phone_context.set_offline(True)
+        response = page.reload()
+        assert response is not None and response.from_service_worker
+        expect_map(page)
+    finally:
+        server.stop()
+        if deployed is not None:
+            with deployed.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 def stored_urls(page) -> list[str]:
