@@ -72,6 +72,8 @@ def test_only_anonymous_resident_gets_are_marked_storable(client, make_workshop,
         response = client.get(path)
         assert response.status_code == 200, path
         assert response.headers.get("Ressenti-Offline") == "store", path
+        # HTTP caches may not keep it; the worker's Cache Storage may (tests/e2e).
+        assert response.headers["Cache-Control"] == "no-store", path
     for path in ("/", "/connexion", f"/j/{code}/diagnostic", f"{api}/pins", "/j/NOPE99"):
         assert "Ressenti-Offline" not in client.get(path).headers, path
     write = client.post(f"/api/v1/groups/{code}/pins", json={})
