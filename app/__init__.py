@@ -126,7 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from app.gis import exports
     from app.gis.ogc import routes as ogc
     from app.public import views as public
-    from app.workshops import join, pinning, reports
+    from app.workshops import join, offline, pinning, reports
     from app.workshops import views as workshops
 
     blueprints = (
@@ -143,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
         followup.bp,
         reports.bp,
         openapi.bp,
+        offline.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

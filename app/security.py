@@ -65,6 +65,8 @@ def content_security_policy(tile_url: str | None) -> str:
             f"img-src 'self' data: blob:{tiles}",
             "connect-src 'self'",
             "font-src 'self'",
+            "worker-src 'self'",  # the resident pages' worker (app/workshops/offline.py)
+            "manifest-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
