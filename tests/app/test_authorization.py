@@ -118,6 +118,9 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         everyone(200),
     ),
     ("GET", "/j/<code>/diagnostic"): ("/j/{code}/diagnostic", everyone(200)),
+    # The resident page's offline pieces: public, like the page.
+    ("GET", "/j/<code>/manifest.webmanifest"): ("/j/{code}/manifest.webmanifest", everyone(200)),
+    ("GET", "/sw.js"): ("/sw.js", everyone(200)),
     ("POST", "/j/<code>/diagnostic"): ("/j/{code}/diagnostic", everyone(302)),
     ("GET", "/admin/categories"): ("/admin/categories", admin_only(200)),
     ("POST", "/admin/categories"): ("/admin/categories", admin_only(422)),
