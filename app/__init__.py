@@ -121,7 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from app import openapi
     from app.accounts import views as accounts
     from app.admin import views as admin
-    from app.analysis import dashboard, layers
+    from app.analysis import brief, dashboard, layers
     from app.followup import views as followup
     from app.gis import exports
     from app.gis.ogc import routes as ogc
@@ -138,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         workshops.bp,
         layers.bp,
         dashboard.bp,
+        brief.bp,
         exports.bp,
         ogc.bp,
         followup.bp,

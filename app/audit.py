@@ -32,6 +32,7 @@ ACTIONS = (
     "export",
     "ogc.read",
     "points.viewed",
+    "brief.viewed",
     "moderation",
     "retention.purged",
 )

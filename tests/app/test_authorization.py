@@ -156,6 +156,15 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/api/v1/territories/rennes/layers/trends?full=1",
         {**territory_readers(200), **dict.fromkeys(VISITORS, 403)},
     ),
+    # The patrol brief quotes comments: police, coordinators, admins (not planners).
+    ("GET", "/t/<slug>/consignes/"): (
+        "/t/rennes/consignes/",
+        {**territory_readers(200), "planner": 403, "planner_token": 403},
+    ),
+    ("GET", "/t/<slug>/consignes/fiche.pdf"): (
+        "/t/rennes/consignes/fiche.pdf",
+        {**territory_readers(200), "planner": 403, "planner_token": 403},
+    ),
     ("GET", "/t/<slug>/tableau-de-bord/"): ("/t/rennes/tableau-de-bord/", territory_readers(200)),
     ("GET", "/t/<slug>/tableau-de-bord/carte.png"): (
         "/t/rennes/tableau-de-bord/carte.png?layers=hexagons",
