@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import Forbidden
 
 from app.extensions import db
 from app.models import WorkshopGroup
@@ -32,6 +33,19 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch not in " -")
 
 
+class WorkshopNotOpen(Forbidden):
+    """403 whose JSON ``error`` says why: the app's handler turns ``name`` into the code,
+    so a phone can tell "closed" (keep its pins, say so) from any other refusal."""
+
+    def __init__(self, error: str, description: str):
+        super().__init__(description)
+        self.error = error
+
+    @property
+    def name(self) -> str:
+        return self.error
+
+
 def group_by_code(code: str) -> WorkshopGroup:
     """The group a code opens. 404 for an unknown code; 403 unless the workshop is open:
     codes work from opening to closing, then pins are locked."""
@@ -44,7 +58,9 @@ def group_by_code(code: str) -> WorkshopGroup:
         abort(404, description=_("Code inconnu. Vérifiez le code donné par l'animateur."))
     status = group.workshop.status
     if status == "draft":
-        abort(403, description=_("Cet atelier n'est pas encore ouvert."))
+        raise WorkshopNotOpen("workshop_not_open", _("Cet atelier n'est pas encore ouvert."))
     if status == "closed":
-        abort(403, description=_("Cet atelier est clôturé : les points ne peuvent plus changer."))
+        raise WorkshopNotOpen(
+            "workshop_closed", _("Cet atelier est clôturé : les points ne peuvent plus changer.")
+        )
     return group
