@@ -199,7 +199,7 @@ export class PinStore {
   static state(record) {
     if (record.status === "closed") return "closed";
     if (record.status === "refused") return "refused";
-    if (!record.onServer || record.dirty.length) return "pending";
+    if (!record.onServer || record.dirty.length || record.lease) return "pending"; // or in flight
     return "sent";
   }
 
