@@ -29,25 +29,14 @@
 // made while a request is in flight bumps [rev] and lands in [dirty]: the answer never
 // overwrites it, it is sent next.
 
+import { fetchJson } from "./pinnet.js";
+import { pick, PIN_FIELDS, PinRecords, uuid4 } from "./pinrecords.js";
+
+export { PIN_FIELDS };
+
 const FIRST_DELAY = 1000;
 const MAX_DELAY = 30000;
 const LEASE_MS = 20000;
-const REQUEST_TIMEOUT = 15000;
-export const PIN_FIELDS = ["feeling", "category", "time_of_day", "comment", "lon", "lat"];
-
-export function uuid4() {
-  if (window.crypto.randomUUID) return window.crypto.randomUUID();
-  // randomUUID needs a secure context; a hall's LAN address over http is not one.
-  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
-}
-
-function pick(object, keys) {
-  return Object.fromEntries(keys.filter((k) => k in object).map((k) => [k, object[k]]));
-}
 
 function backoff(tries) {
   return Math.min(FIRST_DELAY * 2 ** Math.max(tries - 1, 0), MAX_DELAY);
@@ -67,131 +56,26 @@ function differing(local, server) {
 
 export class PinStore {
   constructor({ code, api, shared, text, onChange, onClosed }) {
-    this.prefix = `ressenti:pin:${code}:`;
-    this.legacyKey = `ressenti:pins:${code}`;
     this.api = api;
     this.shared = shared;
     this.text = text;
     this.onChange = onChange;
     this.onClosed = onClosed;
     this.tab = uuid4();
-    this.pins = new Map(); // id -> record, this tab's copy of localStorage
-    this.unsaved = new Set(); // ids whose last write localStorage refused
+    this.records = new PinRecords(code);
+    this.pins = this.records.pins; // id -> record, this tab's copy of localStorage
+    this.unsaved = this.records.unsaved; // ids whose last write localStorage refused
     this.busy = false;
     this.again = false;
     this.timer = null;
     this.netDelay = FIRST_DELAY;
     this.closed = false;
     this.problem = null; // what the last failed request met (shown in the status box)
-    this.readAll();
+    this.records.readAll();
     window.addEventListener("online", () => this.retryNow());
-    window.addEventListener("storage", (event) => this.heard(event));
-  }
-
-  // ---- storage ---------------------------------------------------------------------
-
-  key(id) {
-    return this.prefix + id;
-  }
-
-  readAll() {
-    try {
-      this.migrate();
-      for (let i = 0; i < window.localStorage.length; i += 1) {
-        const key = window.localStorage.key(i);
-        if (key && key.startsWith(this.prefix)) this.readOne(key.slice(this.prefix.length));
-      }
-    } catch (error) {
-      /* no storage at all (private mode): this tab's memory only, said by counts() */
-    }
-  }
-
-  // Re-read one record from localStorage (another tab may have changed it).
-  readOne(id) {
-    if (this.unsaved.has(id)) return this.pins.get(id) || null; // only this tab has it
-    let raw;
-    try {
-      raw = window.localStorage.getItem(this.key(id));
-    } catch (error) {
-      return this.pins.get(id) || null;
-    }
-    if (raw === null) {
-      this.pins.delete(id);
-      return null;
-    }
-    try {
-      const record = JSON.parse(raw);
-      this.pins.set(id, record);
-      return record;
-    } catch (error) {
-      return this.pins.get(id) || null;
-    }
-  }
-
-  write(record) {
-    this.pins.set(record.id, record);
-    try {
-      window.localStorage.setItem(this.key(record.id), JSON.stringify(record));
-      this.unsaved.delete(record.id);
-    } catch (error) {
-      // Full or forbidden storage: the pin stays in this tab (and is sent) but would not
-      // survive a reload; the status box says so.
-      this.unsaved.add(record.id);
-    }
-  }
-
-  drop(id) {
-    this.pins.delete(id);
-    this.unsaved.delete(id);
-    try {
-      window.localStorage.removeItem(this.key(id));
-    } catch (error) {
-      /* nothing stored to remove */
-    }
-  }
-
-  // Apply fn to the freshest copy of a record and store it; fn returns false to skip.
-  change(id, fn) {
-    const record = this.readOne(id);
-    if (!record || fn(record) === false) return null;
-    this.write(record);
-    return record;
-  }
-
-  heard(event) {
-    if (event.storageArea !== window.localStorage) return;
-    if (event.key === null) this.pins.clear();
-    if (event.key === null || event.key.startsWith(this.prefix)) {
-      if (event.key) this.readOne(event.key.slice(this.prefix.length));
-      else this.readAll();
-      this.onChange();
-      this.schedule(0);
-    }
-  }
-
-  // The queue used to be one blob per code ({pins, queue}); turn it into records once.
-  migrate() {
-    let saved;
-    try {
-      saved = JSON.parse(window.localStorage.getItem(this.legacyKey) || "null");
-    } catch (error) {
-      return;
-    }
-    if (!saved) return;
-    const jobs = saved.queue || [];
-    for (const pin of Object.values(saved.pins || {})) {
-      const mine = jobs.filter((job) => job.id === pin.id);
-      this.write({
-        id: pin.id, fields: pick(pin, PIN_FIELDS), created_at: pin.created_at, rev: 0,
-        onServer: Boolean(pin.known) && !mine.some((job) => job.op === "create"),
-        tried: true, dirty: mine.flatMap((job) => job.fields || []), deleted: false,
-        server: pin.server ? pick(pin.server, PIN_FIELDS) : null, comment_status: pin.comment_status,
-      });
-    }
-    for (const job of jobs.filter((j) => j.op === "delete")) {
-      this.write({ id: job.id, fields: {}, rev: 0, onServer: true, tried: true, dirty: [], deleted: true });
-    }
-    if (!this.unsaved.size) window.localStorage.removeItem(this.legacyKey);
+    window.addEventListener("storage", (event) => {
+      if (this.records.heard(event)) this.touched(); // another tab changed a pin
+    });
   }
 
   // ---- what the page shows -----------------------------------------------------------
@@ -237,15 +121,11 @@ export class PinStore {
     return counts;
   }
 
-  waiting() {
-    return this.counts().pending;
-  }
-
   // ---- what the resident does --------------------------------------------------------
 
   create(fields) {
     const id = uuid4();
-    this.write({
+    this.records.write({
       id, fields: pick(fields, PIN_FIELDS), created_at: new Date().toISOString(), rev: 0,
       onServer: false, tried: false, dirty: [], deleted: false, server: null, tries: 0,
     });
@@ -255,7 +135,7 @@ export class PinStore {
 
   // Change some fields; only those that differ from what the phone has are sent.
   update(id, fields) {
-    const changed = this.change(id, (record) => {
+    const changed = this.records.change(id, (record) => {
       const changes = pick(fields, PIN_FIELDS);
       const keys = Object.keys(changes).filter((k) => record.fields[k] !== changes[k]);
       if (!keys.length && record.status !== "refused") return false;
@@ -269,12 +149,12 @@ export class PinStore {
   }
 
   remove(id) {
-    const record = this.readOne(id);
+    const record = this.records.readOne(id);
     if (!record) return;
     if (!record.onServer && !record.tried && !this.leasedElsewhere(record)) {
-      this.drop(id); // never left this phone
+      this.records.drop(id); // never left this phone
     } else {
-      this.change(id, (r) => Object.assign(r, { deleted: true, status: null, tries: 0, retryAt: 0 }));
+      this.records.change(id, (r) => Object.assign(r, { deleted: true, status: null, tries: 0, retryAt: 0 }));
     }
     this.touched();
   }
@@ -286,35 +166,17 @@ export class PinStore {
 
   retryNow() {
     this.netDelay = FIRST_DELAY;
-    for (const id of Array.from(this.pins.keys())) this.change(id, (r) => (r.retryAt ? (r.retryAt = 0, true) : false));
+    for (const id of Array.from(this.pins.keys())) this.records.change(id, (r) => (r.retryAt ? (r.retryAt = 0, true) : false));
     this.schedule(0);
   }
 
   // ---- the server --------------------------------------------------------------------
 
-  async fetchJson(url, options = {}) {
-    const abort = new AbortController();
-    const timer = window.setTimeout(() => abort.abort(), REQUEST_TIMEOUT);
-    try {
-      const response = await fetch(url, { ...options, signal: abort.signal });
-      const body = response.status === 204 ? null : await response.text();
-      let json;
-      try {
-        json = body ? JSON.parse(body) : null;
-      } catch (error) {
-        json = undefined; // not JSON: a captive portal's page, a proxy's error
-      }
-      return { status: response.status, json, retryAfter: Number(response.headers.get("Retry-After")) };
-    } finally {
-      window.clearTimeout(timer);
-    }
-  }
-
   async load() {
     if (this.shared) return;
     let answer;
     try {
-      answer = await this.fetchJson(`${this.api}/pins`, { headers: { Accept: "application/json" } });
+      answer = await fetchJson(`${this.api}/pins`, { headers: { Accept: "application/json" } });
     } catch (error) {
       return; // offline: keep what this phone has
     }
@@ -323,20 +185,20 @@ export class PinStore {
     const seen = new Set();
     for (const pin of answer.json.pins) {
       seen.add(pin.id);
-      const local = this.readOne(pin.id);
+      const local = this.records.readOne(pin.id);
       if (local && (local.deleted || local.dirty.length || local.status)) {
-        this.change(pin.id, (r) => Object.assign(r, { onServer: true, server: serverFields(pin, r.server) }));
+        this.records.change(pin.id, (r) => Object.assign(r, { onServer: true, server: serverFields(pin, r.server) }));
         continue;
       }
       const fields = serverFields(pin, local && local.fields);
-      this.write({
+      this.records.write({
         ...(local || { rev: 0, tries: 0 }), id: pin.id, fields, server: fields, created_at: pin.created_at,
         onServer: true, tried: false, dirty: [], deleted: false, comment_status: pin.comment_status,
       });
     }
     for (const record of Array.from(this.pins.values())) {
       const settled = record.onServer && !record.dirty.length && !record.deleted && !record.status;
-      if (settled && !seen.has(record.id)) this.drop(record.id); // deleted on another phone
+      if (settled && !seen.has(record.id)) this.records.drop(record.id); // deleted on another phone
     }
     this.onChange();
   }
@@ -346,7 +208,7 @@ export class PinStore {
     const message = (json && json.message) || this.text.closed;
     for (const record of Array.from(this.pins.values())) {
       if (PinStore.state(record) === "pending") {
-        this.change(record.id, (r) => Object.assign(r, { status: "closed", error: message, lease: null }));
+        this.records.change(record.id, (r) => Object.assign(r, { status: "closed", error: message, lease: null }));
       }
     }
     this.onClosed(message);
@@ -415,7 +277,7 @@ export class PinStore {
     let request = null;
     let sentDirty = [];
     let rev = 0;
-    const claimed = this.change(id, (record) => {
+    const claimed = this.records.change(id, (record) => {
       if (!this.due(record, Date.now())) return false;
       rev = record.rev || 0;
       record.lease = { tab: this.tab, until: Date.now() + LEASE_MS };
@@ -436,7 +298,7 @@ export class PinStore {
     this.onChange();
     let answer;
     try {
-      answer = await this.fetchJson(request.url, {
+      answer = await fetchJson(request.url, {
         method: request.method,
         headers: request.body ? { "Content-Type": "application/json", Accept: "application/json" } : {},
         body: request.body ? JSON.stringify(request.body) : undefined,
@@ -451,7 +313,7 @@ export class PinStore {
   // A request that may or may not have reached the server: keep everything, try later.
   failed(id, sentDirty, problem, delay) {
     this.problem = problem;
-    this.change(id, (record) => {
+    this.records.change(id, (record) => {
       record.dirty = Array.from(new Set([...record.dirty, ...sentDirty]));
       record.tries = (record.tries || 0) + 1;
       record.retryAt = Date.now() + (delay || backoff(record.tries));
@@ -471,7 +333,7 @@ export class PinStore {
       return "closed";
     }
     if (status === 204 || (request.method === "DELETE" && status === 404)) {
-      this.drop(id);
+      this.records.drop(id);
       return "done";
     }
     if (status === 200 || status === 201) {
@@ -486,9 +348,9 @@ export class PinStore {
     const reason = (json && (Object.values(json.fields || {})[0] || json.message)) || String(status);
     if (request.method === "POST" && status === 409) {
       // Stored already with other content (our lost 201, then an edit): send it all.
-      this.change(id, (r) => Object.assign(r, { onServer: true, dirty: [...PIN_FIELDS], lease: null }));
+      this.records.change(id, (r) => Object.assign(r, { onServer: true, dirty: [...PIN_FIELDS], lease: null }));
     } else if (request.method === "PATCH" && status === 404) {
-      this.drop(id); // deleted by another phone of the table
+      this.records.drop(id); // deleted by another phone of the table
     } else {
       this.refused(id, request, sentDirty, reason);
     }
@@ -496,7 +358,7 @@ export class PinStore {
   }
 
   stored(id, json, rev) {
-    this.change(id, (record) => {
+    this.records.change(id, (record) => {
       const server = serverFields(json, record.fields);
       Object.assign(record, {
         onServer: true, server, lease: null, tries: 0, retryAt: 0, problem: null,
@@ -516,7 +378,7 @@ export class PinStore {
   }
 
   refused(id, request, sentDirty, reason) {
-    this.change(id, (record) => {
+    this.records.change(id, (record) => {
       if (request.method === "PATCH" && record.server) {
         // A refused move or edit puts the pin back where the server has it, unless it
         // was changed again meanwhile (that change is sent next).
