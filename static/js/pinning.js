@@ -276,7 +276,7 @@ function status(counts, total) {
   }
   if (counts.pending) {
     const waiting = fill(counts.pending === 1 ? text.waiting_one : text.waiting_many, { n: counts.pending });
-    parts.push(store.problem ? `${waiting} (${store.problem})` : waiting);
+    parts.push(counts.problems.length ? `${waiting} (${counts.problems.join(" ; ")})` : waiting);
   }
   if (counts.unsaved) parts.push(fill(text.storage_full, { n: counts.unsaved }));
   if (!parts.length && total) parts.push(text.all_sent);

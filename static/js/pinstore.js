@@ -70,7 +70,6 @@ export class PinStore {
     this.timer = null;
     this.netDelay = FIRST_DELAY;
     this.closed = false;
-    this.problem = null; // what the last failed request met (shown in the status box)
     this.records.readAll();
     window.addEventListener("online", () => this.retryNow());
     window.addEventListener("storage", (event) => {
@@ -103,17 +102,15 @@ export class PinStore {
   }
 
   counts() {
-    const counts = { sent: 0, pending: 0, refused: 0, closed: 0, unsaved: 0, reasons: [] };
+    // reasons: why pins were refused; problems: what the waiting ones met last.
+    const counts = { sent: 0, pending: 0, refused: 0, closed: 0, unsaved: 0, reasons: [], problems: [] };
+    const note = (list, text) => text && !list.includes(text) && list.push(text);
     for (const record of this.pins.values()) {
       const state = PinStore.state(record);
-      if (record.deleted) {
-        if (state !== "closed") counts.pending += 1;
-        continue;
-      }
-      counts[state] += 1;
-      if (state === "refused" && record.error && !counts.reasons.includes(record.error)) {
-        counts.reasons.push(record.error);
-      }
+      if (record.deleted && state === "closed") continue;
+      counts[record.deleted ? "pending" : state] += 1;
+      if (state === "refused") note(counts.reasons, record.error);
+      if (state === "pending") note(counts.problems, record.problem);
     }
     // A sent pin missing from storage is no loss: the server has it.
     counts.unsaved = Array.from(this.unsaved)
@@ -312,7 +309,6 @@ export class PinStore {
 
   // A request that may or may not have reached the server: keep everything, try later.
   failed(id, sentDirty, problem, delay) {
-    this.problem = problem;
     this.records.change(id, (record) => {
       record.dirty = Array.from(new Set([...record.dirty, ...sentDirty]));
       record.tries = (record.tries || 0) + 1;
@@ -341,7 +337,6 @@ export class PinStore {
         this.failed(id, sentDirty, this.text.not_json);
         return "done";
       }
-      this.problem = null;
       this.stored(id, json, rev);
       return "done";
     }

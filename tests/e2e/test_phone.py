@@ -178,7 +178,10 @@ def test_tap_outside_the_quartiers_is_refused_at_once(app, live_server, phone, w
     assert phone.writes == [] and rows(app) == []
 
 
-def test_a_pin_the_server_refuses_stays_and_is_resent_as_post(app, live_server, phone, workshop):
+@pytest.mark.parametrize("correction", ["edit", "drag"])
+def test_a_pin_the_server_refuses_stays_and_is_resent_as_post(
+    app, live_server, phone, workshop, correction
+):
     """The server and the phone may disagree at an edge: a 422 keeps the pin here, says
     why, and a correction resends the same id as a POST (it used to PATCH, get 404 and
     drop the pin)."""
@@ -213,14 +216,18 @@ def test_a_pin_the_server_refuses_stays_and_is_resent_as_post(app, live_server, 
 
     phone.unroute("**/pins", refuse)
     phone.writes.clear()
-    phone.locator("#pin-list li button", has_text="Modifier").click()
-    phone.select_option("#time_of_day", "evening")
-    phone.click("#confirm")
+    if correction == "edit":
+        phone.locator("#pin-list li button", has_text="Modifier").click()
+        phone.select_option("#time_of_day", "evening")
+        phone.click("#confirm")
+    else:
+        touch_drag(phone, ".pin-marker.pin-refused", -30, 0)
     sent(phone, 1)
     expect(sync).to_contain_text("Tous vos points sont envoyés")
     assert [(r.method, json.loads(r.post_data)["id"]) for r in phone.writes] == [("POST", pin_id)]
+    time_of_day = "evening" if correction == "edit" else "night"
     assert [(r["id"], r["category"], r["time_of_day"]) for r in rows(app)] == [
-        (pin_id, "noise", "evening")
+        (pin_id, "noise", time_of_day)
     ]
 
 

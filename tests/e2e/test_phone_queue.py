@@ -5,12 +5,14 @@ The network's misbehaviour is played by ``page.route``; the database is the judg
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_phone import describe, new_phone, rows, sent, tap_map
 from tests.e2e.test_pinning import open_pin_page
+from tests.helpers import BLOSNE
 
 
 @pytest.fixture
@@ -209,3 +211,34 @@ def test_a_pin_that_keeps_failing_steps_aside(app, live_server, phone, code):
     assert sorted(r["category"] for r in rows(app)) == ["harassment", "lighting", "noise"]
     posts = [json.loads(r.post_data)["id"] for r in phone.writes if r.method == "POST"]
     assert posts.count(failing["id"]) >= 2 and len(set(posts)) == 3
+
+
+def test_a_queue_saved_by_the_previous_version_is_taken_over(app, live_server, phone, code):
+    """Phones that queued pins before the update keep them: the old single blob becomes
+    per-pin records and is sent."""
+    open_pin_page(phone, live_server, code)
+    pin_id = str(uuid.uuid4())
+    old = {
+        "pins": {
+            pin_id: {
+                "id": pin_id,
+                "feeling": "unsafe",
+                "category": "noise",
+                "time_of_day": "night",
+                "comment": None,
+                "lon": BLOSNE[0],
+                "lat": BLOSNE[1],
+                "state": "pending",
+                "created_at": "2026-11-20T18:00:00Z",
+            }
+        },
+        "queue": [{"op": "create", "id": pin_id}],
+    }
+    phone.evaluate(
+        "([key, value]) => localStorage.setItem(key, value)",
+        [f"ressenti:pins:{code}", json.dumps(old)],
+    )
+    phone.reload()
+    sent(phone, 1)
+    assert [(r["id"], r["category"]) for r in rows(app)] == [(pin_id, "noise")]
+    assert phone.evaluate("(key) => localStorage.getItem(key)", f"ressenti:pins:{code}") is None
