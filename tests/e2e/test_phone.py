@@ -163,6 +163,18 @@ def test_layout_map_first_sheet_without_scrolling_and_44px_targets(
     for selector in targets:
         box = phone.locator(selector).first.bounding_box()
         assert box["width"] >= TOUCH_TARGET and box["height"] >= TOUCH_TARGET, (selector, box)
+    # And nothing else on the page is smaller (a radio's target is its label; Leaflet's
+    # attribution is a credit, not a control).
+    small = phone.evaluate(SMALL_TARGETS, TOUCH_TARGET)
+    assert small == []
+
+
+SMALL_TARGETS = """(size) => Array.from(document.querySelectorAll(
+    "a[href], button, select, textarea, input:not([type=radio]), label.feel, .leaflet-marker-icon"))
+  .filter((e) => e.getClientRects().length && !e.closest(".leaflet-control-attribution"))
+  .map((e) => [e.id || e.className || e.textContent.trim(), e.getBoundingClientRect()])
+  .filter(([, r]) => r.width < size || r.height < size)
+  .map(([name, r]) => `${name}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
 
 
 def test_tap_outside_the_quartiers_is_refused_at_once(app, live_server, phone, workshop):
