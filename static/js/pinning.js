@@ -245,24 +245,52 @@ function listItem(pin) {
   return item;
 }
 
-function marker(pin) {
-  const place = L.latLng(pin.lat, pin.lon);
-  const result = L.marker(place, {
-    icon: icon(`${pin.feeling} pin-${pin.state}`), draggable: !store.closed, title: describe(pin),
-    keyboard: false,
+// One marker per pin, kept across renders: a render (another tab, an answer from the
+// server) must not cut a drag in progress.
+const shown = new Map(); // id -> marker
+
+function newMarker(pin) {
+  const result = L.marker([pin.lat, pin.lon], { keyboard: false });
+  result.on("dragstart", () => {
+    result.moving = true;
   });
   result.on("dragend", () => {
+    result.moving = false;
     const moved = result.getLatLng();
+    const { id, lat, lon } = result.pin;
     if (!inside(moved)) {
-      result.setLatLng(place);
+      result.setLatLng([lat, lon]);
       $("form-error").textContent = text.outside;
       return;
     }
     $("form-error").textContent = "";
-    store.update(pin.id, { lon: Number(moved.lng.toFixed(7)), lat: Number(moved.lat.toFixed(7)) });
+    store.update(id, { lon: Number(moved.lng.toFixed(7)), lat: Number(moved.lat.toFixed(7)) });
   });
-  result.on("click", () => startEdit(pin.id));
-  return result;
+  result.on("click", () => startEdit(result.pin.id));
+  return result.addTo(markers);
+}
+
+function showMarkers(pins) {
+  const ids = new Set(pins.map((pin) => pin.id));
+  for (const [id, old] of shown) {
+    if (!ids.has(id)) {
+      old.remove();
+      shown.delete(id);
+    }
+  }
+  for (const pin of pins) {
+    const found = shown.get(pin.id) || newMarker(pin);
+    shown.set(pin.id, found);
+    const kind = `${pin.feeling} pin-${pin.state}`;
+    found.options.title = describe(pin);
+    if (found.kind !== kind) found.setIcon(icon(kind));
+    found.kind = kind;
+    found.pin = pin;
+    if (!found.moving) found.setLatLng([pin.lat, pin.lon]);
+    const element = found.getElement();
+    if (element) element.title = describe(pin);
+    if (found.dragging) found.dragging[store.closed ? "disable" : "enable"]();
+  }
 }
 
 // The status box says what is sent, waiting, refused (and why), or kept after closing.
@@ -287,8 +315,7 @@ function status(counts, total) {
 
 function render() {
   const pins = store.list();
-  markers.clearLayers();
-  for (const pin of pins) markers.addLayer(marker(pin));
+  showMarkers(pins);
   $("pin-list").replaceChildren(...pins.map(listItem));
   $("pin-empty").hidden = pins.length > 0;
   const counts = store.counts();

@@ -66,6 +66,7 @@ def next_frame(page) -> None:
 
 def touch_drag(page, selector: str, dx: float, dy: float, steps: int = 8) -> dict:
     """Drag an element with real touch events (a finger), returning its box before."""
+    expect(page.locator(selector)).to_be_visible()
     box = page.locator(selector).bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     cdp = page.context.new_cdp_session(page)
