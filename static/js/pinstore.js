@@ -171,6 +171,7 @@ export class PinStore {
 
   async load() {
     if (this.shared) return;
+    const asked = Date.now();
     let answer;
     try {
       answer = await fetchJson(`${this.api}/pins`, { headers: { Accept: "application/json" } });
@@ -191,11 +192,13 @@ export class PinStore {
       this.records.write({
         ...(local || { rev: 0, tries: 0 }), id: pin.id, fields, server: fields, created_at: pin.created_at,
         onServer: true, tried: false, dirty: [], deleted: false, comment_status: pin.comment_status,
+        settledAt: asked,
       });
     }
     for (const record of Array.from(this.pins.values())) {
+      // Sent before we asked and missing from the answer: deleted on another phone.
       const settled = record.onServer && !record.dirty.length && !record.deleted && !record.status;
-      if (settled && !seen.has(record.id)) this.records.drop(record.id); // deleted on another phone
+      if (settled && (record.settledAt || 0) < asked && !seen.has(record.id)) this.records.drop(record.id);
     }
     this.onChange();
   }
@@ -356,7 +359,7 @@ export class PinStore {
     this.records.change(id, (record) => {
       const server = serverFields(json, record.fields);
       Object.assign(record, {
-        onServer: true, server, lease: null, tries: 0, retryAt: 0, problem: null,
+        onServer: true, server, lease: null, tries: 0, retryAt: 0, problem: null, settledAt: Date.now(),
         comment_status: json.comment_status, created_at: record.created_at || json.created_at,
       });
       if (record.deleted) return true; // the DELETE goes next
