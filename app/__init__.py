@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 
 from app.config import PROJECT_ROOT, Defaults, database_url
 from app.extensions import babel, csrf, db, migrate
@@ -75,7 +75,11 @@ def _generated_secret(var_dir: Path) -> str | None:
 
 
 def select_locale() -> str:
+    """The visitor's language; outside a request (CLI, the OGC core called directly)
+    the first of the app's languages, French."""
     languages = list(_app_languages())
+    if not has_request_context():
+        return languages[0]
     wanted = request.args.get("lang") or request.cookies.get("lang")
     if wanted in languages:
         return wanted
@@ -122,13 +126,14 @@ def register_blueprints(app: Flask) -> None:
     from app.gis import exports
     from app.gis.ogc import routes as ogc
     from app.public import views as public
-    from app.workshops import pinning, reports
+    from app.workshops import join, pinning, reports
     from app.workshops import views as workshops
 
     blueprints = (
         public.bp,
         accounts.bp,
         admin.bp,
+        join.bp,
         pinning.bp,
         workshops.bp,
         layers.bp,

@@ -50,6 +50,9 @@ class Defaults:
     PIN_RATE_PER_CODE = (120, 60)
     PIN_RATE_PER_CLIENT = (600, 60)
     EXPORT_RATE_PER_CLIENT = (30, 60)
+    # Codes typed on /j per (count, seconds) and client: a hall shares one address, and
+    # 60 a minute is still hopeless against 31**9 codes.
+    CODE_ENTRY_RATE_PER_CLIENT = (60, 60)
     # A tap this close (metres) outside the workshop's quartiers still counts as inside.
     PIN_BOUNDARY_TOLERANCE_M = 30.0
     COMMENT_MAX_LENGTH = 500

@@ -505,3 +505,32 @@ class PublicRelease(db.Model):
     scales: Mapped[dict] = mapped_column(JSONB)
     cells: Mapped[dict] = mapped_column(JSONB)
     quartiers: Mapped[dict] = mapped_column(JSONB)
+
+
+class DataVersion(db.Model):
+    """A counter per territory that every write the layers read adds one to (pins,
+    releases, quartiers; database triggers, migration 0013): cached layers are valid
+    while it is unchanged. No row yet means version 0."""
+
+    __tablename__ = "data_version"
+
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class LayerCache(db.Model):
+    """A computed layer document and the data version it was computed at
+    (:mod:`app.analysis.cache`). UNLOGGED: a cache is worth nothing after a crash."""
+
+    __tablename__ = "layer_cache"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territory.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(sa.BigInteger)
+    body: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )

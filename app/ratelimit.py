@@ -29,7 +29,12 @@ from werkzeug.exceptions import TooManyRequests
 from app.extensions import db
 
 # Every setting that names a (count, seconds) limit; the longest period bounds purging.
-SETTINGS = ("PIN_RATE_PER_CODE", "PIN_RATE_PER_CLIENT", "EXPORT_RATE_PER_CLIENT")
+SETTINGS = (
+    "PIN_RATE_PER_CODE",
+    "PIN_RATE_PER_CLIENT",
+    "EXPORT_RATE_PER_CLIENT",
+    "CODE_ENTRY_RATE_PER_CLIENT",
+)
 PURGE_EVERY_SECONDS = 60.0
 SALT_HOURS_KEPT = 2
 CLIENT_HASH_CHARS = 24
@@ -120,3 +125,8 @@ def limit_writes(join_code: str) -> None:
 def limit_anonymous_exports() -> None:
     """Aggregated exports cost a count and a file each: anonymous clients wait their turn."""
     enforce(((f"export:{client_key()}", "EXPORT_RATE_PER_CLIENT"),))
+
+
+def limit_code_entry() -> None:
+    """Codes typed on /j: per client, so that nobody tries codes in bulk."""
+    enforce(((f"join:{client_key()}", "CODE_ENTRY_RATE_PER_CLIENT"),))

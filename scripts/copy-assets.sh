@@ -13,3 +13,6 @@ mkdir -p static/vendor/leaflet-draw
 cp -r node_modules/leaflet-draw/dist/leaflet.draw.js node_modules/leaflet-draw/dist/leaflet.draw.css \
       node_modules/leaflet-draw/dist/images node_modules/leaflet-draw/package.json \
       static/vendor/leaflet-draw/
+# axe-core: for the accessibility tests and manual inspection only; no page loads it.
+mkdir -p static/vendor/axe-core
+cp node_modules/axe-core/axe.min.js node_modules/axe-core/LICENSE static/vendor/axe-core/

@@ -27,8 +27,8 @@ from app.accounts import auth
 from app.analysis.filters import day_bound
 from app.extensions import db
 from app.models import ROLES, ApiToken, AuditEvent, Category, Territory, Theme, User, utcnow
-from app.security import spreadsheet_safe
 from app.workshops.pins import forget_categories
+from geo.export import spreadsheet_safe
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

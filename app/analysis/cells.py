@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import Quartier, Territory
+from app.models import Quartier, Territory, workshop_quartier
 from geo import projections
 from geo.hexgrid import axial_cells, hex_centres, hex_polygons
 
@@ -62,9 +62,27 @@ def cells_in(shape, size: float) -> tuple[np.ndarray, np.ndarray]:
     return cells[inside, 0], cells[inside, 1]
 
 
-def territory_cells(territory: Territory, size: float) -> tuple[np.ndarray, np.ndarray]:
-    """Every hexagon whose centre lies in the territory's quartiers (the study area)."""
-    return cells_in(study_area(territory), size)
+def surveyed_cells(territory: Territory, size: float, workshop_ids) -> tuple:
+    """Gi*'s window: every hexagon whose centre lies in the quartiers the workshops
+    ``workshop_ids`` surveyed, empty ones included; the territory's quartiers when those
+    workshops name none. Returns ``(q, r, quartier_names)``.
+
+    Comparing surveyed quartiers with the unsurveyed rest of the town would make every
+    surveyed cell "hot"; inside the window a hot spot means "more than elsewhere in what
+    was surveyed"."""
+    ids = []
+    if workshop_ids:
+        ids = db.session.scalars(
+            sa.select(workshop_quartier.c.quartier_id)
+            .where(workshop_quartier.c.workshop_id.in_(list(workshop_ids)))
+            .distinct()
+        ).all()
+    names_query = sa.select(Quartier.name).where(Quartier.territory_id == territory.id)
+    if ids:
+        names_query = names_query.where(Quartier.id.in_(ids))
+    names = db.session.scalars(names_query.order_by(Quartier.name)).all()
+    q, r = cells_in(study_area(territory, ids or None), size)
+    return q, r, names
 
 
 def hexagon_features(territory, size, q, r, properties: list[dict]) -> list[dict]:

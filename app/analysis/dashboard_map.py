@@ -22,7 +22,14 @@ from app.analysis.density import density_image
 from app.extensions import db
 from app.models import Category, Pin
 from app.territories import maps
-from app.vocabulary import DIFFERENCE_COLOURS, FEELING_COLOURS, HEX_STEPS, HOTSPOT_COLOURS
+from app.vocabulary import (
+    DIFFERENCE_COLOURS,
+    FEELING_COLOURS,
+    HEX_STEPS,
+    HOTSPOT_COLOURS,
+    TIME_LABELS,
+    stored_label,
+)
 
 RAW_POINT_LIMIT = 5000  # points drawn at most on the dashboard
 
@@ -32,7 +39,9 @@ def build_map(territory, filters, compare=None) -> tuple[dict, dict]:
     spec = maps.base_spec(territory)
     spec["control"] = True
     hexagons, summary = _hexagons(territory, filters)
-    spec["layers"] += [_density(territory, filters), hexagons, hotspots(territory, filters)]
+    hot = layers.hotspot_layer(territory, filters)
+    summary["hotspots"] = hot.meta
+    spec["layers"] += [_density(territory, filters), hexagons, hotspot_group(hot)]
     spec["layers"].append(_net(territory, filters))
     if compare:
         spec["layers"].append(_difference(territory, filters, *compare))
@@ -84,7 +93,11 @@ def _hexagons(territory, filters) -> tuple[dict, dict]:
 
 def hotspots(territory, filters, show: bool = False) -> dict:
     """The Gi* hot and cold spots, coloured by confidence."""
-    layer = layers.hotspot_layer(territory, filters)
+    return hotspot_group(layers.hotspot_layer(territory, filters), show)
+
+
+def hotspot_group(layer, show: bool = False) -> dict:
+    """A computed Gi* layer as a map layer, coloured by confidence."""
     group = maps.layer(_("Points chauds (Gi*)"), show)
     for feature in layer.features:
         props = feature["properties"]
@@ -142,10 +155,10 @@ def _raw_points(territory, filters) -> dict:
         filters=dict(request.args),
     )
     db.session.commit()
-    labels = {c.id: c.label_fr for c in db.session.scalars(sa.select(Category))}
+    labels = {c.id: stored_label(c) for c in db.session.scalars(sa.select(Category))}
     group = maps.layer(_("Points"), False)
     for pin in pins:
-        text = f"{labels.get(pin.category_id, '')} · {pin.time_of_day}"
+        text = f"{labels.get(pin.category_id, '')} · {TIME_LABELS[pin.time_of_day]}"
         if with_comments and pin.comment_status == "approved" and pin.comment:
             text += f" — « {pin.comment} »"
         style = {

@@ -8,22 +8,25 @@ no pin is loaded into Python. Anonymous readers get the layers of the public rel
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, make_response, request
+from flask import Blueprint, make_response, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app import access, openapi
-from app.analysis import release
-from app.analysis.cells import Layer, empty_message, hexagon_features, territory_cells
-from app.analysis.counts import hexagon_counts, hexagon_tally
+from app import access, openapi, vocabulary
+from app.analysis import cache, release
+from app.analysis.cells import Layer, empty_message, hexagon_features, surveyed_cells
+from app.analysis.counts import hexagon_counts, hexagon_tally, pin_conditions
 from app.analysis.density import density_image, density_layer
 from app.analysis.filters import FILTER_PARAMS, Filters, parse_filters, parse_sets, territory_or_404
+from app.analysis.trends import trends_layer
 from app.errors import ValidationError
 from app.extensions import db
-from app.models import Category, Territory
+from app.models import Category, Pin, Territory
 from app.territories import places
 from geo.hexgrid import hex_centres, suppression_mask
 
@@ -38,7 +41,7 @@ LAYER_RESPONSES = {200: {openapi.GEOJSON: openapi.ref("FeatureCollection")}}
 # -- GeoJSON -------------------------------------------------------------------------------
 
 
-def _collection(features, filters: Filters, layer: str, message: str | None, **meta):
+def _collection(features, filters: Filters, layer: str, message: str | None, **meta) -> dict:
     body = {
         "type": "FeatureCollection",
         "features": features,
@@ -49,9 +52,7 @@ def _collection(features, filters: Filters, layer: str, message: str | None, **m
     }
     if message:
         body["message"] = message
-    response = jsonify(body)
-    response.mimetype = "application/geo+json"
-    return response
+    return body
 
 
 def hexagon_layer(territory: Territory, filters: Filters) -> Layer:
@@ -96,23 +97,26 @@ def net_layer(territory: Territory, filters: Filters) -> Layer:
 
 
 def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
-    """Getis-Ord Gi* over every hexagon of the territory (empty ones count as 0).
+    """Getis-Ord Gi* over the surveyed window: every hexagon in the quartiers of the chosen
+    workshops (of the workshops the filtered pins come from, when none is chosen), empty
+    ones counting 0 (:func:`~app.analysis.cells.surveyed_cells`).
 
     Weights: binary, within two rings of cells (2√3 × size), the cell included. Only
     significant cells are returned.
     """
     if filters.full:
         counts = hexagon_counts(territory, filters)
-        q, r = territory_cells(territory, filters.size)
+        q, r, names = surveyed_cells(territory, filters.size, _surveyed_by(territory, filters))
         values = np.array(
             [sum(counts.get((a, b), (0, 0))) for a, b in zip(q, r, strict=True)], dtype=float
         )
     else:  # the public's hot spots: Gi* of the released noisy counts
-        q, r, values = release.hotspot_values(territory, filters)
+        q, r, values, names = release.hotspot_values(territory, filters)
     distance = round(2 * np.sqrt(3) * filters.size * 1.001, 1)
+    window = {"cells": len(values), "quartiers": list(names)}
     if len(values) < 3 or values.sum() <= 0:
         message = _("Pas assez de points pour chercher des points chauds.")
-        return Layer([], message, {"distance_m": distance})
+        return Layer([], message, {"distance_m": distance, "window": window})
     from geo.hotspots import getis_ord_gi_star  # scipy: loaded with the first hot spots
 
     cx, cy = hex_centres(q, r, filters.size)
@@ -129,7 +133,16 @@ def hotspot_layer(territory: Territory, filters: Filters) -> Layer:
             prop["count"] = int(value)
     features = hexagon_features(territory, filters.size, q[shown], r[shown], props)
     message = None if features else _("Aucun point chaud ni froid significatif.")
-    return Layer(features, message, {"distance_m": distance})
+    return Layer(features, message, {"distance_m": distance, "window": window})
+
+
+def _surveyed_by(territory: Territory, filters: Filters) -> list[int]:
+    """The chosen workshops, or those the filtered pins come from."""
+    if filters.workshop:
+        return list(filters.workshop)
+    return db.session.scalars(
+        sa.select(Pin.workshop_id).where(*pin_conditions(territory, filters)).distinct()
+    ).all()
 
 
 def gis_layer(territory: Territory, filters: Filters, name: str) -> list[dict]:
@@ -152,7 +165,7 @@ def top_categories_text(tops: list) -> str:
 def top_categories(by_category: dict, top: int = 3, k: int = 1) -> dict:
     """``{(q, r): [[label, count], …]}``: each hexagon's most named categories, those
     named at least ``k`` times."""
-    labels = dict(db.session.execute(sa.select(Category.id, Category.label_fr)).all())
+    labels = {c.id: vocabulary.stored_label(c) for c in db.session.scalars(sa.select(Category))}
     return {
         cell: [
             [labels.get(c, "?"), n]
@@ -163,16 +176,30 @@ def top_categories(by_category: dict, top: int = 3, k: int = 1) -> dict:
     }
 
 
-def _serve(layer: Layer, filters: Filters, name: str):
-    return _collection(layer.features, filters, name, layer.message, **(layer.meta or {}))
+def _serve(territory: Territory, filters: Filters, name: str, make, *extra):
+    """The layer ``name`` as GeoJSON, from the shared cache when the territory's data has
+    not changed since it was computed (``X-Cache: hit``)."""
+
+    def compute() -> bytes:
+        layer = make()
+        body = _collection(layer.features, filters, name, layer.message, **(layer.meta or {}))
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+    key = cache.cache_key(territory, name, filters, get_locale().language, *extra)
+    body, hit = cache.cached(territory, key, compute)
+    response = make_response(body)
+    response.mimetype = "application/geo+json"
+    response.headers["X-Cache"] = "hit" if hit else "miss"
+    return response
 
 
 @openapi.operation(tag="layers", params=FILTER_PARAMS, responses=LAYER_RESPONSES)
 def geojson_layer(slug: str, name: str):
-    """One layer as GeoJSON: ``/hexagons``, ``/net``, ``/hotspots`` or ``/density``."""
+    """One layer as GeoJSON: ``/hexagons``, ``/net``, ``/hotspots``, ``/density`` or
+    ``/trends`` (staff, ``full=1``: each workshop a period, emerging hot spot patterns)."""
     territory = territory_or_404(slug)
     filters = parse_filters(territory, request.args)
-    return _serve(LAYERS[name](territory, filters), filters, name)
+    return _serve(territory, filters, name, lambda: LAYERS[name](territory, filters))
 
 
 # -- density ---------------------------------------------------------------------------------
@@ -257,7 +284,8 @@ def difference(slug: str):
     territory = territory_or_404(slug)
     filters = parse_filters(territory, request.args, compare=True)
     a, b = parse_sets(territory, request.args)
-    return _serve(difference_layer(territory, filters, a, b), filters, "difference")
+    make = lambda: difference_layer(territory, filters, a, b)  # noqa: E731
+    return _serve(territory, filters, "difference", make, a, b)
 
 
 LAYERS = {
@@ -265,6 +293,7 @@ LAYERS = {
     "net": net_layer,
     "hotspots": hotspot_layer,
     "density": density_layer,
+    "trends": trends_layer,
 }
 for _name in LAYERS:
     bp.add_url_rule(f"/{_name}", endpoint=_name, view_func=geojson_layer, defaults={"name": _name})

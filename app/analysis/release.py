@@ -40,7 +40,7 @@ from app.analysis.cells import (
     empty_message,
     hexagon_features,
     study_area,
-    territory_cells,
+    surveyed_cells,
 )
 from app.errors import ValidationError
 from app.extensions import db
@@ -363,16 +363,18 @@ def net_layer(territory: Territory, filters) -> Layer:
 
 
 def hotspot_values(territory: Territory, filters):
-    """``(q, r, values)`` over every hexagon of the territory: the released noisy totals
-    (zero where nothing was released), for Gi*."""
+    """``(q, r, values, quartier_names)`` over the surveyed window of the released
+    workshops (:func:`~app.analysis.cells.surveyed_cells`): the released noisy totals,
+    zero where nothing was released, for Gi*."""
     sums = _sums(territory, filters)
-    q, r = territory_cells(territory, filters.size)
+    released = {s.workshop_id for s in _slices(territory, filters)}
+    q, r, names = surveyed_cells(territory, filters.size, sorted(released))
     at = {(a, b): i for i, (a, b) in enumerate(zip(sums.q.tolist(), sums.r.tolist(), strict=True))}
     totals = sums.total
     values = np.array(
         [float(totals[at[c]]) if c in at else 0.0 for c in zip(q.tolist(), r.tolist(), strict=True)]
     )
-    return q, r, values
+    return q, r, values, names
 
 
 def density_points(territory: Territory, filters):

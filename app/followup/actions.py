@@ -4,12 +4,13 @@ period, and what changed around it before and after (no Flask view here)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 import sqlalchemy as sa
 from geoalchemy2 import Geography
+from geoalchemy2.shape import to_shape
 
-from app import access
+from app import access, vocabulary
 from app.extensions import db
 from app.models import (
     Action,
@@ -18,6 +19,7 @@ from app.models import (
     Territory,
     Workshop,
 )
+from geo import export
 
 OPEN_STATUSES = ("proposed", "engaged")
 
@@ -141,3 +143,34 @@ def before_after(action: Action) -> dict | None:
 
 def _geography():
     return Geography(srid=4326)
+
+
+def action_features(territory) -> list[dict]:
+    """The action plan: public actions for everyone, every action for the staff."""
+    query = sa.select(Action).where(Action.territory_id == territory.id).order_by(Action.id)
+    if not access.staff(territory):
+        query = query.where(Action.public.is_(True))
+    features = []
+    for action in db.session.scalars(query):
+        zone = to_shape(action.zone) if action.zone is not None else None
+        features.append(
+            {
+                "type": "Feature",
+                "id": action.id,
+                "geometry": export.mapping(zone) if zone is not None else None,
+                "properties": {
+                    "id": action.id,
+                    "title": action.title,
+                    "theme": action.theme.label_fr if action.theme else None,
+                    "partners": vocabulary.partner_names(action.partners),
+                    "status": action.status,
+                    "status_label": str(vocabulary.ACTION_STATUS_LABELS[action.status]),
+                    "due_on": action.due_on.isoformat() if action.due_on else None,
+                    "overdue": is_overdue(action),
+                    "public": action.public,
+                    "quartiers": ", ".join(action_quartiers(action)),
+                    "updated_at": action.updated_at.astimezone(UTC).isoformat(timespec="seconds"),
+                },
+            }
+        )
+    return features

@@ -24,6 +24,7 @@ from app.models import (
     Quartier,
     Territory,
 )
+from app.territories import places
 from geo import projections
 from geo.hexgrid import hex_polygons
 
@@ -34,14 +35,18 @@ ZONE_TYPE = Geometry("MULTIPOLYGON", srid=4326)
 
 
 def hot_cells(territory: Territory) -> list[dict]:
-    """Significant hot spots (Gi*, every pin) a zone can be made of: id and z."""
+    """Significant hot spots (Gi*, every pin) a zone can be made of: id, z, count, and
+    the place people would name: its quartier and nearest street."""
     filters = parse_filters(territory, {})
     filters.full = True
-    features = layers.hotspot_layer(territory, filters).features
+    features = [
+        f for f in layers.hotspot_layer(territory, filters).features if f["properties"]["bin"] > 0
+    ]
+    centres = [shapely.geometry.shape(f["geometry"]).centroid for f in features]
+    names = places.place_names(territory, [(c.x, c.y) for c in centres])
     cells = [
-        {"id": f["id"], "z": f["properties"]["z"], "count": f["properties"].get("count")}
-        for f in features
-        if f["properties"]["bin"] > 0
+        {"id": f["id"], "z": f["properties"]["z"], "count": f["properties"].get("count"), **name}
+        for f, name in zip(features, names, strict=True)
     ]
     return sorted(cells, key=lambda c: -c["z"])
 

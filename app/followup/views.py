@@ -42,7 +42,7 @@ from app.models import (
     Workshop,
     utcnow,
 )
-from app.security import spreadsheet_safe
+from geo.export import spreadsheet_safe
 
 bp = Blueprint("followup", __name__, url_prefix="/t/<slug>/suivi")
 

@@ -5,21 +5,16 @@ Who gets what (DESIGN §6): coordinators, police, planners and admins of the ter
 approved comment text only for coordinators, police and admins. Every export is
 written to the audit log.
 
-Over 400 lines on purpose: the same filtered query written in three file formats
-(streamed GeoJSON and CSV, batched GeoPackage) plus the aggregate layer exports; each
-format's writer is short, and they share the metadata and attachment helpers here.
+The file writers themselves (CSV, GeoPackage, the spreadsheet guard) are in
+:mod:`geo.export`; here are the queries, the metadata, the audit and the HTTP answers.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
-import tempfile
 from datetime import UTC, datetime
 
-import shapely
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -33,19 +28,17 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from geoalchemy2.shape import to_shape
-from shapely import points
 
-from app import access, audit, openapi, ratelimit, vocabulary
+from app import access, audit, openapi, ratelimit
 from app.analysis import layers
 from app.analysis.counts import pin_conditions
 from app.analysis.filters import FILTER_PARAMS, parse_filters, territory_or_404
 from app.errors import ValidationError
 from app.extensions import db
-from app.followup.actions import action_quartiers, is_overdue
-from app.models import Action, Category, Pin, Quartier, Workshop
-from app.security import spreadsheet_safe
+from app.followup import actions
+from app.models import Category, Pin, Quartier, Workshop
 from app.territories import places
+from geo import export
 
 bp = Blueprint("exports", __name__, url_prefix="/api/v1/territories/<slug>")
 
@@ -75,10 +68,10 @@ def _filters(territory):
     return parse_filters(territory, args)
 
 
-def pin_query(territory, filters, *conditions, extra=()):
-    """Pins with their labels, workshop and quartier; comment text only where allowed.
-    ``extra``: more columns."""
-    show_comments = access.reads_comments()
+def pin_query(territory, filters, *conditions, comments: bool, extra=()):
+    """Pins with their labels, workshop and quartier; approved comment text when
+    ``comments`` (:func:`app.access.reads_comments`). ``extra``: more columns."""
+    show_comments = comments
     comment = sa.case((Pin.comment_status == "approved", Pin.comment), else_=None)
     return (
         sa.select(
@@ -126,7 +119,9 @@ def _log(territory, fmt: str) -> None:
 
 def _rows(territory, filters):
     result = db.session.execute(
-        pin_query(territory, filters).execution_options(stream_results=True, yield_per=2000)
+        pin_query(territory, filters, comments=access.reads_comments()).execution_options(
+            stream_results=True, yield_per=2000
+        )
     )
     yield from result
 
@@ -137,9 +132,9 @@ STREAM_BATCH = 5000
 def _feature_text_query(territory, filters):
     """Each pin as the text of its GeoJSON feature, written by PostgreSQL: the same
     properties as :func:`pin_properties`, 7-decimal coordinates."""
-    pins = pin_query(
-        territory, filters, extra=(sa.func.ST_AsGeoJSON(Pin.geom, 7).label("geometry"),)
-    ).subquery()
+    geometry = sa.func.ST_AsGeoJSON(Pin.geom, 7).label("geometry")
+    comments = access.reads_comments()
+    pins = pin_query(territory, filters, comments=comments, extra=(geometry,)).subquery()
     utc = sa.func.to_char(
         sa.func.timezone("UTC", pins.c.created_at), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'
     )
@@ -237,30 +232,16 @@ def pins_csv(slug: str):
     metadata = _metadata(territory, filters, "csv")
     _log(territory, "csv")
 
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["lon", "lat", "wkt", *FIELDS])
-        for number, row in enumerate(_rows(territory, filters)):
+    def rows():
+        for row in _rows(territory, filters):
             props = pin_properties(row)
             lon, lat = round(row.lon, 7), round(row.lat, 7)
-            writer.writerow(
-                [
-                    lon,
-                    lat,
-                    f"POINT ({lon} {lat})",
-                    *[spreadsheet_safe(props[name]) for name in FIELDS],
-                ]
-            )
-            if number % 500 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+            yield [lon, lat, f"POINT ({lon} {lat})", *[props[name] for name in FIELDS]]
 
+    generate = export.csv_chunks(["lon", "lat", "wkt", *FIELDS], rows())
     headers = _attachment(territory, "csv")
     headers["X-Ressenti-Metadata"] = json.dumps(metadata, ensure_ascii=True)
-    return Response(stream_with_context(generate()), mimetype="text/csv", headers=headers)
+    return Response(stream_with_context(generate), mimetype="text/csv", headers=headers)
 
 
 CRS_PARAM = openapi.query("crs", openapi.text(enum=["4326", "metric"]), "CRS of the layer.")
@@ -278,23 +259,17 @@ GPKG_BATCH = 20_000
 def pins_gpkg(slug: str):
     """GeoPackage with a ``pins`` layer (EPSG:4326, or the metric CRS with ``crs=metric``)
     and a ``metadata`` table; written in batches to a temporary file, then sent."""
-    import geopandas as gpd  # geopandas: heavy, loaded late
-
     territory = _territory_for_export(slug)
     srid = _wanted_srid(territory)
     filters = _filters(territory)
     metadata = _metadata(territory, filters, "gpkg")
-    path = _temporary_gpkg()
+    path = export.temporary_gpkg()
     batch: list = []
 
     def flush() -> None:
-        frame = gpd.GeoDataFrame(
-            [pin_properties(row) for row in batch],
-            columns=list(FIELDS),
-            geometry=points([(row.lon, row.lat) for row in batch]) if batch else [],
-            crs=4326,
-        )
-        _write_layer(frame.to_crs(srid), path, "pins")
+        records = [pin_properties(row) for row in batch]
+        lonlat = [(row.lon, row.lat) for row in batch]
+        export.write_layer(export.points_frame(records, FIELDS, lonlat, srid), path, "pins")
         batch.clear()
 
     written = False
@@ -316,39 +291,9 @@ def _wanted_srid(territory) -> int:
     return territory.metric_srid if wanted == "metric" else 4326
 
 
-def _temporary_gpkg() -> str:
-    handle, path = tempfile.mkstemp(suffix=".gpkg")
-    os.close(handle)
-    os.unlink(path)  # GDAL creates the file itself
-    return path
-
-
-def _write_layer(frame, path: str, layer: str) -> None:
-    import pyogrio  # GDAL: heavy, loaded late
-
-    pyogrio.write_dataframe(
-        frame, path, layer=layer, driver="GPKG", append=os.path.exists(path) and _has(path, layer)
-    )
-
-
-def _has(path: str, layer: str) -> bool:
-    import pyogrio  # GDAL: heavy, loaded late
-
-    return layer in {name for name, _geometry in pyogrio.list_layers(path)}
-
-
 def _send_geopackage(path: str, territory, layer: str, metadata: dict):
-    """Add the ``metadata`` table (key, JSON value), send the file, then remove it."""
-    import pandas as pd  # pandas: heavy, loaded late
-    import pyogrio  # GDAL: heavy, loaded late
-
-    table = pd.DataFrame(
-        {
-            "key": list(metadata),
-            "value": [json.dumps(v, ensure_ascii=False) for v in metadata.values()],
-        }
-    )
-    pyogrio.write_dataframe(table, path, layer="metadata", driver="GPKG")
+    """Add the ``metadata`` table, send the file, then remove it."""
+    export.write_metadata(path, metadata)
 
     @after_this_request
     def remove(response):
@@ -426,16 +371,16 @@ def aggregate(slug: str, layer: str, fmt: str):
     if fmt == "csv":
         headers = _attachment(territory, "csv", layer)
         headers["X-Ressenti-Metadata"] = json.dumps(metadata, ensure_ascii=True)
-        return Response(_feature_csv(features), mimetype="text/csv", headers=headers)
-    path = _temporary_gpkg()
-    _write_layer(_feature_frame(features).to_crs(srid), path, layer)
+        return Response(export.features_csv(features), mimetype="text/csv", headers=headers)
+    path = export.temporary_gpkg()
+    export.write_layer(export.feature_frame(features, srid), path, layer)
     return _send_geopackage(path, territory, layer, metadata)
 
 
 def _aggregate_features(territory, layer: str):
     if layer == "actions":
         _no_filters()
-        return _action_features(territory), None
+        return actions.action_features(territory), None
     if layer == "quartiers":
         _no_filters()
         return places.quartier_features(territory), None
@@ -450,69 +395,3 @@ def _no_filters() -> None:
     unknown = [name for name in request.args if name != "crs"]
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, _("Cette couche ne se filtre pas.")))
-
-
-def _action_features(territory) -> list[dict]:
-    """The action plan: public actions for everyone, every action for the staff."""
-    query = sa.select(Action).where(Action.territory_id == territory.id).order_by(Action.id)
-    if not access.staff(territory):
-        query = query.where(Action.public.is_(True))
-    features = []
-    for action in db.session.scalars(query):
-        zone = to_shape(action.zone) if action.zone is not None else None
-        features.append(
-            {
-                "type": "Feature",
-                "id": action.id,
-                "geometry": shapely_mapping(zone) if zone is not None else None,
-                "properties": {
-                    "id": action.id,
-                    "title": action.title,
-                    "theme": action.theme.label_fr if action.theme else None,
-                    "partners": vocabulary.partner_names(action.partners),
-                    "status": action.status,
-                    "status_label": str(vocabulary.ACTION_STATUS_LABELS[action.status]),
-                    "due_on": action.due_on.isoformat() if action.due_on else None,
-                    "overdue": is_overdue(action),
-                    "public": action.public,
-                    "quartiers": ", ".join(action_quartiers(action)),
-                    "updated_at": action.updated_at.astimezone(UTC).isoformat(timespec="seconds"),
-                },
-            }
-        )
-    return features
-
-
-def shapely_mapping(shape) -> dict:
-    return shapely.geometry.mapping(shapely.set_precision(shape, 1e-7))
-
-
-def _feature_frame(features: list[dict]):
-    import geopandas as gpd  # geopandas: heavy, loaded late
-
-    return gpd.GeoDataFrame.from_features(features, crs=4326)
-
-
-def _feature_csv(features: list[dict]) -> str:
-    """lon, lat (a point inside the shape), WKT, then the properties."""
-    columns = list(dict.fromkeys(k for f in features for k in f["properties"]))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["lon", "lat", "wkt", *columns])
-    for feature in features:
-        if feature["geometry"] is None:
-            writer.writerow(
-                ["", "", "", *[spreadsheet_safe(feature["properties"].get(c)) for c in columns]]
-            )
-            continue
-        shape = shapely.geometry.shape(feature["geometry"])
-        inside = shape.representative_point()
-        writer.writerow(
-            [
-                round(inside.x, 7),
-                round(inside.y, 7),
-                shapely.to_wkt(shape, rounding_precision=7, trim=True),
-                *[spreadsheet_safe(feature["properties"].get(c)) for c in columns],
-            ]
-        )
-    return buffer.getvalue()

@@ -186,3 +186,51 @@ def streets_geojson(territory: Territory, quartier_ids: list[int] | None = None)
         query = query.where(Street.id.in_(crossing))
     rows = db.session.scalar(query)
     return {"type": "FeatureCollection", "features": rows}
+
+
+def place_names(territory: Territory, points: list[tuple[float, float]]) -> list[dict]:
+    """For each (lon, lat): the quartier it lies in and the nearest named street (with its
+    distance in metres), as people name a place: ``{"quartier", "street", "street_m"}``.
+    One query, each street found by the spatial index (nearest neighbour)."""
+    if not points:
+        return []
+    values = sa.values(
+        sa.column("n", sa.Integer),
+        sa.column("lon", sa.Float),
+        sa.column("lat", sa.Float),
+        name="p",
+    ).data([(n, lon, lat) for n, (lon, lat) in enumerate(points)])
+    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(values.c.lon, values.c.lat), 4326)
+    quartier = (
+        sa.select(Quartier.name)
+        .where(Quartier.territory_id == territory.id, sa.func.ST_Contains(Quartier.geom, point))
+        .order_by(Quartier.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    nearest = (
+        sa.select(
+            Street.name.label("street"),
+            sa.func.ST_Distance(sa.cast(Street.geom, Geography), sa.cast(point, Geography)).label(
+                "street_m"
+            ),
+        )
+        .where(Street.territory_id == territory.id, Street.name.is_not(None), Street.name != "")
+        .order_by(Street.geom.op("<->")(point))
+        .limit(1)
+        .lateral("s")
+    )
+    query = (
+        sa.select(values.c.n, quartier.label("quartier"), nearest.c.street, nearest.c.street_m)
+        .select_from(values)
+        .outerjoin(nearest, sa.true())
+        .order_by(values.c.n)
+    )
+    return [
+        {
+            "quartier": row.quartier,
+            "street": row.street,
+            "street_m": None if row.street_m is None else round(row.street_m),
+        }
+        for row in db.session.execute(query)
+    ]

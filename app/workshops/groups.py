@@ -19,6 +19,14 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 9
 
 
+class WorkshopClosed(Forbidden):
+    """403 for a code of a closed workshop: the API answers ``{"error": "workshop_closed",
+    "message": …}`` (the error code is the name, app.errors) so a phone can tell it from
+    other refusals and keep the pins it could not send."""
+
+    name = "Workshop closed"
+
+
 def new_join_code() -> str:
     while True:
         code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
@@ -33,19 +41,6 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch not in " -")
 
 
-class WorkshopNotOpen(Forbidden):
-    """403 whose JSON ``error`` says why: the app's handler turns ``name`` into the code,
-    so a phone can tell "closed" (keep its pins, say so) from any other refusal."""
-
-    def __init__(self, error: str, description: str):
-        super().__init__(description)
-        self.error = error
-
-    @property
-    def name(self) -> str:
-        return self.error
-
-
 def group_by_code(code: str) -> WorkshopGroup:
     """The group a code opens. 404 for an unknown code; 403 unless the workshop is open:
     codes work from opening to closing, then pins are locked."""
@@ -58,9 +53,12 @@ def group_by_code(code: str) -> WorkshopGroup:
         abort(404, description=_("Code inconnu. Vérifiez le code donné par l'animateur."))
     status = group.workshop.status
     if status == "draft":
-        raise WorkshopNotOpen("workshop_not_open", _("Cet atelier n'est pas encore ouvert."))
+        abort(403, description=_("Cet atelier n'est pas encore ouvert."))
     if status == "closed":
-        raise WorkshopNotOpen(
-            "workshop_closed", _("Cet atelier est clôturé : les points ne peuvent plus changer.")
+        raise WorkshopClosed(
+            description=_(
+                "Cet atelier est clôturé : les points ne peuvent plus être envoyés ni "
+                "modifiés. Montrez vos points en attente à l'animateur."
+            )
         )
     return group

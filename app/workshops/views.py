@@ -19,7 +19,6 @@ from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, S
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app import access, audit, vocabulary
-from app.analysis import release
 from app.extensions import db
 from app.models import (
     WORKSHOP_KINDS,
@@ -32,7 +31,7 @@ from app.models import (
     utcnow,
 )
 from app.territories import places
-from app.workshops import groups, pins
+from app.workshops import groups, pins, status
 
 bp = Blueprint("workshops", __name__, url_prefix="/t/<slug>/ateliers")
 
@@ -180,6 +179,9 @@ def show(slug: str, workshop_id: int):
         can_write=access.may_write(territory),
         group_form=GroupForm(),
         button=ButtonForm(),
+        reopen_until=status.reopen_until(workshop),
+        may_reopen=status.may_reopen(workshop),
+        reopen_hours=status.REOPEN_HOURS,
     )
 
 
@@ -204,20 +206,14 @@ def edit(slug: str, workshop_id: int):
 
 @bp.post("/<int:workshop_id>/statut")
 def set_status(slug: str, workshop_id: int):
-    """Open a draft, or close an open workshop (codes stop working, pins lock)."""
+    """Open a draft, close an open workshop once confirmed (codes stop working, pins
+    lock), or reopen it within the grace period (app.workshops.status)."""
     territory, workshop = _workshop(slug, workshop_id, access.WRITERS)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    wanted = request.form.get("status")
-    allowed = {"draft": "open", "open": "closed"}
-    if allowed.get(workshop.status) != wanted:
-        abort(409, description=_("Changement d'état impossible."))
-    workshop.status = wanted
-    if wanted == "open":
-        workshop.opened_at = utcnow()
-    else:
-        workshop.closed_at = utcnow()
-        release.make_release(workshop)  # what the public will see of it
+    status.change_status(
+        workshop, request.form.get("status"), confirmed=request.form.get("confirm") == "yes"
+    )
     db.session.commit()
     return redirect(url_for("workshops.show", slug=slug, workshop_id=workshop.id))
 
@@ -260,6 +256,7 @@ def live(slug: str, workshop_id: int):
         "workshops/live.html",
         territory=territory,
         workshop=workshop,
+        feelings=vocabulary.FEELING_LABELS,
         context=_live_context(territory, workshop),
     )
 

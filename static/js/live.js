@@ -11,6 +11,9 @@ const text = readJson("live-text");
 const map = baseMap("live-map", { quartiers: ctx.quartiers, streetsUrl: ctx.streets });
 const layer = L.layerGroup().addTo(map);
 let etag = null;
+// Dots as large as the legend's (1em of the projected text): about 34 px at 1920×1080.
+const em = parseFloat(getComputedStyle(document.querySelector(".live-page")).fontSize);
+const RADIUS = Math.max(8, Math.round(em / 2));
 
 function countBy(pins, key) {
   const counts = new Map();
@@ -22,12 +25,18 @@ function countBy(pins, key) {
   return counts;
 }
 
+// Fills the table's <tbody id=…>; its column headers are in the template.
 function fillTable(id, counts, label) {
   const rows = [...counts.entries()].sort((a, b) => (b[1].unsafe + b[1].safe) - (a[1].unsafe + a[1].safe));
   const body = rows.map(([key, row]) => {
     const tr = document.createElement("tr");
-    for (const value of [label(key), row.unsafe, row.safe]) {
+    const th = document.createElement("th");
+    th.scope = "row";
+    th.textContent = String(label(key));
+    tr.append(th);
+    for (const value of [row.unsafe, row.safe]) {
       const td = document.createElement("td");
+      td.className = "num";
       td.textContent = String(value);
       tr.append(td);
     }
@@ -41,7 +50,7 @@ function draw({ pins }) {
   layer.clearLayers();
   for (const pin of pins) {
     L.circleMarker([pin.lat, pin.lon], {
-      radius: 7, color: "#fff", weight: 2, fillColor: COLOURS[pin.feeling], fillOpacity: 0.9,
+      radius: RADIUS, color: "#fff", weight: 3, fillColor: COLOURS[pin.feeling], fillOpacity: 0.9,
       className: `live-pin live-${pin.feeling}`,
     }).addTo(layer);
   }

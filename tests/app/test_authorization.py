@@ -93,6 +93,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("GET", "/admin/journal.csv"): ("/admin/journal.csv", admin_only(200)),
     # Residents: the join code in the URL is the credential, whoever holds it.
     ("GET", "/j/<code>"): ("/j/{code}", everyone(200)),
+    ("GET", "/j"): ("/j", everyone(200)),
+    ("POST", "/j"): ("/j", everyone(422)),  # no code typed
     ("GET", "/api/v1/groups/<code>/pins"): ("/api/v1/groups/{code}/pins", everyone(200)),
     ("POST", "/api/v1/groups/<code>/pins"): ("/api/v1/groups/{code}/pins", everyone(422)),
     ("PATCH", "/api/v1/groups/<code>/pins/<pin_id>"): (

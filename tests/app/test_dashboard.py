@@ -70,3 +70,24 @@ def test_planners_see_points_without_comments(client, demo, make_user, app):
     police = app.test_client()
     login(police, make_user("police", "rennes", email="p2@example.org").email)
     assert "clairage en panne" in police.get(URL).get_data(as_text=True)
+
+
+def test_legend_says_what_hot_spots_are_compared_with(client, demo, make_user):
+    """Gi*'s window and distance band, in French, under the hot-spot swatches."""
+    login(client, make_user("police", "rennes").email)
+    page = client.get("/t/rennes/tableau-de-bord/").get_data(as_text=True)
+    assert "ailleurs dans les quartiers enquêtés (Bréquigny, Le Blosne, Sud gare" in page
+    assert "voisinage de 520 m" in page
+
+
+def test_filters_and_popups_speak_the_readers_language(client, demo, make_user):
+    """Time of day and categories are labels, never codes, in French and in English."""
+    login(client, make_user("police", "rennes").email)
+    french = client.get("/t/rennes/tableau-de-bord/").get_data(as_text=True)
+    assert '<option value="night" >La nuit</option>' in french
+    assert ">Éclairage</option>" in french
+    english = client.get("/t/rennes/tableau-de-bord/?lang=en").get_data(as_text=True)
+    assert '<option value="night" >Night</option>' in english
+    assert ">Lighting</option>" in english and ">Éclairage</option>" not in english
+    for page in (french, english):
+        assert ">night</option>" not in page and "· night" not in page

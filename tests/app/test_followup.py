@@ -191,6 +191,12 @@ def test_zone_from_hot_spot_cells(app, client, make_workshop, make_user):
     page = client.get(f"{BOARD}/actions/nouvelle").get_data(as_text=True)
     cells = re.findall(r'<option value="(-?\d+:-?\d+)"', page)
     assert cells, "no hot cell offered"
+    # Named as people name places: street (quartier), how many points, z; not "q:r".
+    labels = re.findall(r'<option value="-?\d+:-?\d+"[^>]*>([^<]+)</option>', page)
+    assert len(labels) == len(cells)
+    assert all(re.fullmatch(r"[^()]+ \([^()]+\), \d+ points, z = [\d.]+", x) for x in labels)
+    assert any("25 points" in x and "(Le Blosne)" in x for x in labels)  # the crowded cell
+    assert "Cellule" not in page
     response = create(client, zone_kind="hotspots", zone_cells=cells)  # ties: take them all
     assert response.status_code == 302
     with app.app_context():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tests.conftest import login
@@ -86,13 +88,18 @@ def test_net_layer_is_normalised(client, demo, make_user):
 
 
 def test_hotspots_find_the_demo_clusters(client, demo, make_user):
+    """Inside the three surveyed quartiers (not against the rest of Rennes), the demo's
+    clusters are hot at 99 % for the staff; the public's hot spots come from the noisy
+    release (whether it finds any depends on its noise) and never state a cell's count."""
     body = client.get(f"{BASE}/hotspots?size=150").get_json()
-    bins = [f["properties"]["bin"] for f in body["features"]]
-    assert 3 in bins and all(b != 0 for b in bins)
-    assert "count" not in body["features"][0]["properties"]
+    assert all(f["properties"]["bin"] != 0 for f in body["features"])
+    assert all("count" not in f["properties"] for f in body["features"])
+    assert body["window"]["quartiers"] == ["Bréquigny", "Le Blosne", "Sud gare"]
     login(client, make_user("planner", "rennes").email)
     staff = client.get(f"{BASE}/hotspots?size=150&full=1").get_json()
     assert "count" in staff["features"][0]["properties"]
+    assert 3 in {f["properties"]["bin"] for f in staff["features"]}
+    assert staff["window"] == body["window"]
 
 
 def test_one_pin_gives_a_trivial_answer(client, make_workshop, make_user):
@@ -231,3 +238,127 @@ def test_stored_density_grid_gives_the_computed_density(app, client, make_worksh
         db.session.rollback()
         assert stored.transform == computed.transform
         np.testing.assert_allclose(stored.values, computed.values, rtol=1e-9)
+
+
+def _pins_at_cell_centres(app, client, code, cells, size, extra=()):
+    """One pin at the centre of each cell, and more at the cells of ``extra``."""
+    import numpy as np
+
+    from app.extensions import db
+    from app.models import Territory
+    from geo import projections
+    from geo.hexgrid import hex_centres
+    from tests.conftest import pin_body
+
+    with app.app_context():
+        srid = db.session.query(Territory.metric_srid).filter_by(slug="rennes").scalar()
+    q = np.array([c[0] for c in [*cells, *extra]])
+    r = np.array([c[1] for c in [*cells, *extra]])
+    x, y = hex_centres(q, r, size)
+    lon, lat = projections.transformer(srid, projections.WGS84).transform(x, y)
+    for a, b in zip(lon.tolist(), lat.tolist(), strict=True):
+        body = pin_body(lon=round(a, 7), lat=round(b, 7))
+        assert client.post(f"/api/v1/groups/{code}/pins", json=body).status_code == 201
+
+
+def test_hotspots_window_is_the_surveyed_quartiers(app, client, make_workshop, make_user):
+    """Gi*'s window is the workshop's quartiers, not the town: one pin in every surveyed
+    cell is no hot spot at all (against the unsurveyed rest of Rennes, every one of them
+    was "hot"), and the z-scores are esda's on the same window."""
+    import numpy as np
+    from esda.getisord import G_Local
+    from libpysal.weights import DistanceBand
+
+    from app.analysis.cells import surveyed_cells
+    from app.extensions import db
+    from app.models import Quartier, Territory
+    from geo.hexgrid import hex_centres
+
+    size = 150
+    workshop = make_workshop(quartiers=("Q.11",))
+    with app.app_context():
+        territory = db.session.query(Territory).filter_by(slug="rennes").one()
+        q, r, names = surveyed_cells(territory, size, [workshop["id"]])
+        quartier = db.session.query(Quartier.name).filter_by(code="Q.11").scalar()
+    cells = list(zip(q.tolist(), r.tolist(), strict=True))
+    assert names == [quartier] and len(cells) >= 10
+    _pins_at_cell_centres(app, client, workshop["codes"][0], cells, size)
+    login(client, make_user("police", "rennes").email)
+    url = f"{BASE}/hotspots?full=1&size={size}"
+    even = client.get(url).get_json()
+    assert even["features"] == [] and even["message"]
+    assert even["window"] == {"cells": len(cells), "quartiers": [quartier]}
+
+    # Six more pins in the first cell and each of its six neighbours: a crowded corner.
+    cx, cy = hex_centres(q, r, size)
+    near = np.hypot(cx - cx[0], cy - cy[0]) < 1.01 * np.sqrt(3) * size
+    crowded = [cells[i] for i in np.flatnonzero(near)]
+    _pins_at_cell_centres(app, client, workshop["codes"][1], [], size, extra=crowded * 6)
+    body = client.get(url).get_json()
+    values = np.ones(len(cells))
+    values[near] += 6
+    weights = DistanceBand(np.column_stack([cx, cy]), threshold=body["distance_m"], binary=True)
+    expected = G_Local(values, weights, transform="B", star=True, permutations=0).Zs
+    by_cell = {f"{a}:{b}": z for (a, b), z in zip(cells, expected, strict=True)}
+    assert body["features"], "the crowded corner is a hot spot"
+    for feature in body["features"]:
+        assert feature["properties"]["z"] == pytest.approx(by_cell[feature["id"]], abs=1e-3)
+    assert f"{cells[0][0]}:{cells[0][1]}" in {f["id"] for f in body["features"]}
+
+
+def _held_on(app, workshop_id: int, day: str) -> None:
+    from app.extensions import db
+    from app.models import Workshop
+
+    with app.app_context():
+        db.session.get(Workshop, workshop_id).held_on = date.fromisoformat(day)
+        db.session.commit()
+
+
+def _cluster(lon: float, lat: float) -> list[tuple[float, float]]:
+    """Four pins at a spot and at six spots ~150 m around it."""
+    around = [(0, 0), (0.002, 0), (-0.002, 0), (0.001, 0.0012), (-0.001, 0.0012)]
+    around += [(0.001, -0.0012), (-0.001, -0.0012)]
+    return [(lon + a, lat + b) for a, b in around for _ in range(4)]
+
+
+def test_trends_across_three_editions(app, client, make_workshop, make_user):
+    """Three editions: a place crowded in all three is persistent, one crowded only in the
+    last is new; the periods follow the dates the workshops were held."""
+    import shapely
+
+    from tests.conftest import BLOSNE, pin_body
+
+    elsewhere = (-1.6480, 48.0830)  # 1.1 km east, in Le Blosne too
+    editions = []
+    for n, day in enumerate(("2024-11-20", "2025-11-20", "2026-11-20")):
+        made = make_workshop(quartiers=("Q.11", "Q.12", "Q.8"), title=f"Édition {n}")
+        _held_on(app, made["id"], day)
+        editions.append(made)
+        spots = _cluster(*BLOSNE) + (_cluster(*elsewhere) if n == 2 else [])
+        url = f"/api/v1/groups/{made['codes'][0]}/pins"
+        for lon, lat in spots:
+            assert client.post(url, json=pin_body(lon=lon, lat=lat)).status_code == 201
+    assert client.get(f"{BASE}/trends").status_code == 422  # the public: no trends
+    assert "full" in client.get(f"{BASE}/trends").get_json()["fields"]
+    login(client, make_user("police", "rennes").email)
+    body = client.get(f"{BASE}/trends?full=1").get_json()
+    assert [p["title"] for p in body["periods"]] == ["Édition 0", "Édition 1", "Édition 2"]
+
+    def at(lon, lat):
+        point = shapely.Point(lon, lat)
+        return next(
+            f["properties"]
+            for f in body["features"]
+            if shapely.geometry.shape(f["geometry"]).contains(point)
+        )
+
+    assert at(*BLOSNE)["pattern"] == "persistent"
+    assert at(*elsewhere)["pattern"] == "new"
+    assert at(*elsewhere)["pattern_label"] == "Nouveau point chaud"
+    assert at(*elsewhere)["counts"][:2] == [0, 0]
+
+    two = ",".join(str(e["id"]) for e in editions[:2])
+    few = client.get(f"{BASE}/trends?full=1&workshop={two}")
+    assert few.status_code == 200 and few.get_json()["features"] == []
+    assert "au moins 3" in few.get_json()["message"]

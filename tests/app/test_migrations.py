@@ -114,7 +114,13 @@ def test_the_pin_trigger_function_uses_the_default_hexagon_size(app):
                     "AND NOT tgisinternal ORDER BY tgname")
         ).scalars().all()
     assert f"/ {DEFAULT_SIZE};" in source and "grid_i" in source
-    assert triggers == ["pin_keep_xy_hexagon_cell", "pin_set_quartier"]
+    assert triggers == [
+        "pin_bump_data_version_delete",
+        "pin_bump_data_version_insert",
+        "pin_bump_data_version_update",
+        "pin_keep_xy_hexagon_cell",
+        "pin_set_quartier",
+    ]
 
 
 def test_pins_the_api_accepts_outside_every_quartier_still_get_one(app):

@@ -243,3 +243,63 @@ def test_html_pages_link_to_html_pages_and_cells_keep_their_size(client, rennes,
     assert found["properties"] == cell["properties"]
     page = client.get(f"{url}?size=400&f=html", headers=headers).get_data(as_text=True)
     assert "size=400" in page.split("<tbody>")[1]
+
+
+# -- the core, without a request -------------------------------------------------------------
+
+
+def test_core_reads_no_request_and_imports_no_flask():
+    """The core's own imports name no Flask package nor the Flask-bound session."""
+    import ast
+    from pathlib import Path
+
+    import app.gis.ogc.core as core_module
+
+    tree = ast.parse(Path(core_module.__file__).read_text())
+    imported = {
+        alias.name if isinstance(node, ast.Import) else node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not {m for m in imported if m.split(".")[0].startswith("flask")}
+    assert "app.extensions" not in imported
+
+
+def test_core_answers_headers_status_content_from_plain_arguments(app, rennes, pins):
+    """Called with no request context at all: plain arguments in, a triple out."""
+    from flask import has_request_context
+
+    from app.gis.ogc import core
+    from app.gis.ogc.collections import KINDS
+    from app.models import Territory
+
+    with app.app_context():
+        assert not has_request_context()
+        territory = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
+        asked = core.Asked(
+            base="https://maps.example.org/ogc", fmt="json", args={"limit": "1"}, comments=True
+        )
+        headers, status, content = core.items(asked, db.session, territory, KINDS["points"])
+        assert (headers["Content-Type"], status) == (GEOJSON, 200)
+        assert (content["numberMatched"], content["numberReturned"]) == (3, 1)
+        nxt = next(link["href"] for link in content["links"] if link["rel"] == "next")
+        assert nxt.startswith("https://maps.example.org/ogc/collections/rennes-points/items?")
+        assert parse_qs(urlsplit(nxt).query)["offset"] == ["1"]
+
+        # Comment text follows the argument, not whoever happens to be signed in.
+        every = core.Asked(base="x", fmt="json", args={}, comments=True)
+        _, _, shown = core.items(every, db.session, territory, KINDS["points"])
+        hidden = core.items(
+            core.Asked(base="x", fmt="json", args={}, comments=False),
+            db.session,
+            territory,
+            KINDS["points"],
+        )[2]
+        assert "Approuvé" in {f["properties"]["comment"] for f in shown["features"]}
+        assert {f["properties"]["comment"] for f in hidden["features"]} == {None}
+
+        headers, status, content = core.item(
+            every, db.session, territory, KINDS["quartiers"], "NO-SUCH"
+        )
+        assert status == 404 and "NO-SUCH" in content["message"]

@@ -179,27 +179,6 @@ def test_workshop_not_open_refuses_everything(app, client, make_workshop, status
     assert count_pins(app) == 0
 
 
-@pytest.mark.parametrize(
-    ("status", "error", "says"),
-    [("closed", "workshop_closed", "clôturé"), ("draft", "workshop_not_open", "pas encore")],
-)
-def test_a_workshop_not_open_says_why_in_json(client, make_workshop, status, error, says):
-    """A phone must tell a closed workshop (keep its pins, say so) from other refusals."""
-    code = make_workshop(status=status)["codes"][0]
-    for response in (
-        client.post(f"/api/v1/groups/{code}/pins", json=pin_body()),
-        client.patch(f"/api/v1/groups/{code}/pins/{uuid.uuid4()}", json={"feeling": "safe"}),
-        client.delete(f"/api/v1/groups/{code}/pins/{uuid.uuid4()}"),
-        client.get(f"/api/v1/groups/{code}/pins"),
-    ):
-        assert response.status_code == 403
-        assert response.is_json
-        assert response.get_json()["error"] == error
-        assert says in response.get_json()["message"]
-    page = client.get(f"/j/{code}")
-    assert page.status_code == 403 and says in page.get_data(as_text=True)
-
-
 def test_unknown_code_is_404(client, rennes):
     response = client.post("/api/v1/groups/ZZZZZZZZZ/pins", json=pin_body())
     assert response.status_code == 404

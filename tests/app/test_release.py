@@ -69,7 +69,12 @@ def test_nothing_is_public_before_the_release_and_closing_makes_it(
     from tests.conftest import csrf_token
 
     closed = coordinator.post(
-        f"{page}/statut", data={"csrf_token": csrf_token(coordinator, page), "status": "closed"}
+        f"{page}/statut",
+        data={
+            "csrf_token": csrf_token(coordinator, page),
+            "status": "closed",
+            "confirm": "yes",
+        },
     )
     assert closed.status_code == 302
     with app.app_context():

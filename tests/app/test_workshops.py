@@ -60,11 +60,12 @@ def test_coordinator_creates_opens_and_closes_a_workshop(app, coordinator):
     coordinator.post(f"{page_url}/statut", data={"status": "open", "csrf_token": token})
     assert coordinator.get(f"/j/{codes[0]}").status_code == 200
     assert coordinator.post(f"/api/v1/groups/{codes[0]}/pins", json=pin_body()).status_code == 201
-    coordinator.post(f"{page_url}/statut", data={"status": "closed", "csrf_token": token})
+    closing = {"status": "closed", "csrf_token": token, "confirm": "yes"}
+    coordinator.post(f"{page_url}/statut", data=closing)
     assert coordinator.post(f"/api/v1/groups/{codes[0]}/pins", json=pin_body()).status_code == 403
     assert (
         coordinator.post(
-            f"{page_url}/statut", data={"status": "open", "csrf_token": token}
+            f"{page_url}/statut", data={"status": "draft", "csrf_token": token}
         ).status_code
         == 409
     )

@@ -18,6 +18,25 @@ CONFORMANCE = [
 ]
 
 
+# Human texts of the documents (link titles, messages), translated when rendered.
+TEXTS = {
+    "json": _l("Ce document en JSON"),
+    "html": _l("Ce document en HTML"),
+    "description": _l(
+        "Ressentis d'insécurité et de sécurité placés par les habitants en ateliers, "
+        "agrégés par hexagone, et limites des quartiers."
+    ),
+    "service_desc": _l("Définition de l'API (OpenAPI 3.0)"),
+    "conformance": _l("Classes de conformité"),
+    "collections": _l("Collections"),
+    "items": _l("Les objets"),
+    "next": _l("Page suivante"),
+    "prev": _l("Page précédente"),
+    "unknown_parameter": _l("Paramètre inconnu ; paramètres possibles : %(names)s."),
+    "unknown_feature": _l("Objet inconnu : %(id)s"),
+}
+
+
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 

@@ -22,8 +22,6 @@ answers from them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
@@ -32,24 +30,14 @@ from flask_login import current_user
 from app import access, audit, openapi
 from app.extensions import db
 from app.gis.ogc import core
-from app.gis.ogc.collections import (
-    CONFORMANCE,
-    CRS84,
-    KINDS,
-    LIMIT_DEFAULT,
-    LIMIT_MAX,
-    SUFFIXES,
-    Kind,
-    ParameterError,
-)
-from app.gis.ogc.params import Query, parse_query
+from app.gis.ogc.collections import KINDS, LIMIT_DEFAULT, LIMIT_MAX, SUFFIXES, Kind, ParameterError
 from app.models import FEELINGS, TIMES_OF_DAY, Territory
 from app.openapi import GEOJSON, HTML, JSON, query, ref, text
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
 
-# -- negotiation and access ------------------------------------------------------------------
+# -- the request as plain arguments, the answer as a response ------------------------------
 
 
 def _format() -> str:
@@ -62,13 +50,28 @@ def _format() -> str:
     return "html" if best == HTML else "json"
 
 
-def _reply(body: dict, template: str, mimetype: str = JSON, **context):
-    if _format() == "html":
+def _asked() -> core.Asked:
+    return core.Asked(
+        base=url_for("ogc.landing", _external=True).rstrip("/"),
+        fmt=_format(),
+        args=request.args,
+        comments=current_user.is_authenticated and access.reads_comments(),
+        openapi=url_for("openapi.openapi_json", _external=True),
+        territory_page=lambda slug: url_for("public.territory", slug=slug, _external=True),
+    )
+
+
+def _reply(asked: core.Asked, answer: core.Answer, template: str, **context):
+    headers, status, body = answer
+    if status == 404:
+        abort(404, description=body["message"])
+    if asked.fmt == "html":
         features = body.get("features", [body] if body.get("type") == "Feature" else [])
         columns = list(dict.fromkeys(k for f in features for k in (f["properties"] or {})))
         return render_template(f"ogc/{template}.html", body=body, columns=columns, **context)
     response = jsonify(body)
-    response.mimetype = mimetype
+    response.status_code = status
+    response.headers.update(headers)
     return response
 
 
@@ -94,27 +97,6 @@ def _collection(collection_id: str) -> tuple[Territory, Kind]:
     abort(404, description=_("Collection inconnue : %(id)s", id=collection_id[:100]))
 
 
-def _link(endpoint: str, rel: str, mimetype: str, title: str | None = None, **values) -> dict:
-    fmt = "html" if mimetype == HTML else "json"
-    link = {
-        "href": url_for(endpoint, _external=True, f=fmt, **values),
-        "rel": rel,
-        "type": mimetype,
-    }
-    if title:
-        link["title"] = title
-    return link
-
-
-def _self_links(endpoint: str, mimetype: str = JSON, **values) -> list[dict]:
-    here = _format()
-    json_rel, html_rel = ("alternate", "self") if here == "html" else ("self", "alternate")
-    return [
-        _link(endpoint, json_rel, mimetype, _("Ce document en JSON"), **values),
-        _link(endpoint, html_rel, HTML, _("Ce document en HTML"), **values),
-    ]
-
-
 # -- landing, conformance, collections ------------------------------------------------------
 
 F_PARAM = query("f", text(enum=["json", "html"]), "Format of the answer (else: Accept).")
@@ -129,25 +111,8 @@ F_PARAM = query("f", text(enum=["json", "html"]), "Format of the answer (else: A
 )
 def landing():
     """Landing page of the OGC API – Features endpoint."""
-    body = {
-        "title": "Ressenti — OGC API Features",
-        "description": _(
-            "Ressentis d'insécurité et de sécurité placés par les habitants en ateliers, "
-            "agrégés par hexagone, et limites des quartiers."
-        ),
-        "links": [
-            *_self_links("ogc.landing"),
-            {
-                "href": url_for("openapi.openapi_json", _external=True),
-                "rel": "service-desc",
-                "type": "application/vnd.oai.openapi+json;version=3.0",
-                "title": _("Définition de l'API (OpenAPI 3.0)"),
-            },
-            _link("ogc.conformance", "conformance", JSON, _("Classes de conformité")),
-            _link("ogc.collections", "data", JSON, _("Collections")),
-        ],
-    }
-    return _reply(body, "landing")
+    asked = _asked()
+    return _reply(asked, core.landing(asked), "landing")
 
 
 @bp.get("/conformance")
@@ -158,29 +123,8 @@ def landing():
 )
 def conformance():
     """The conformance classes this endpoint implements."""
-    return _reply({"conformsTo": CONFORMANCE}, "landing")
-
-
-def _describe(territory: Territory, kind: Kind) -> dict:
-    collection_id = f"{territory.slug}-{kind.name}"
-    return {
-        "id": collection_id,
-        "title": f"{territory.name} — {kind.title}",
-        "description": str(kind.description),
-        "itemType": "feature",
-        "crs": [CRS84],
-        "extent": core.extent(territory, kind),
-        "links": [
-            *_self_links("ogc.collection", collection_id=collection_id),
-            _link("ogc.items", "items", GEOJSON, _("Les objets"), collection_id=collection_id),
-            _link("ogc.items", "items", HTML, _("Les objets"), collection_id=collection_id),
-            {
-                "href": url_for("public.territory", slug=territory.slug, _external=True),
-                "rel": "describedby",
-                "type": HTML,
-            },
-        ],
-    }
+    asked = _asked()
+    return _reply(asked, core.conformance(asked), "landing")
 
 
 @bp.get("/collections")
@@ -191,11 +135,8 @@ def _describe(territory: Territory, kind: Kind) -> dict:
 )
 def collections():
     """The collections this visitor may read."""
-    _format()
-    found = []
-    for territory in db.session.scalars(sa.select(Territory).order_by(Territory.slug)):
-        found += [_describe(territory, k) for k in KINDS.values() if _may_read(territory, k)]
-    return _reply({"links": _self_links("ogc.collections"), "collections": found}, "collections")
+    asked = _asked()
+    return _reply(asked, core.collections(asked, db.session, _may_read), "collections")
 
 
 @bp.get("/collections/<collection_id>")
@@ -207,9 +148,9 @@ def collections():
 )
 def collection(collection_id: str):
     """One collection: its extent and links."""
-    _format()
+    asked = _asked()
     territory, kind = _collection(collection_id)
-    return _reply(_describe(territory, kind), "collection")
+    return _reply(asked, core.collection(asked, db.session, territory, kind), "collection")
 
 
 # -- items -----------------------------------------------------------------------------------
@@ -257,42 +198,11 @@ def _log_read(territory: Territory, collection_id: str) -> None:
 )
 def items(collection_id: str):
     """Features of a collection, a page at a time (``next`` link), filtered."""
-    _format()
+    asked = _asked()
     territory, kind = _collection(collection_id)
-    wanted = parse_query(kind, request.args)
-    if kind.name == "points":
-        page, matched = core.point_page(territory, kind, wanted)
-    elif kind.name == "quartiers":
-        page, matched = core.quartier_page(territory, wanted)
-    else:
-        every = core.hexagon_features(territory, kind, wanted)
-        page, matched = every[wanted.offset : wanted.offset + wanted.limit], len(every)
+    answer = core.items(asked, db.session, territory, kind)
     _log_read(territory, collection_id)
-    body = {
-        "type": "FeatureCollection",
-        "timeStamp": core.iso(datetime.now(UTC)),
-        "numberMatched": matched,
-        "numberReturned": len(page),
-        "features": page,
-        "links": _page_links(collection_id, wanted, matched, len(page)),
-    }
-    return _reply(body, "items", GEOJSON, territory=territory, kind=kind)
-
-
-def _page_links(collection_id: str, wanted: Query, matched: int, returned: int) -> list[dict]:
-    args = {k: v for k, v in request.args.items() if k not in ("f", "offset", "limit")}
-    values = {"collection_id": collection_id, "limit": wanted.limit, **args}
-    links = _self_links("ogc.items", GEOJSON, offset=wanted.offset, **values)
-    pages = []
-    if wanted.offset + returned < matched:
-        pages.append(("next", _("Page suivante"), wanted.offset + wanted.limit))
-    if wanted.offset > 0:
-        pages.append(("prev", _("Page précédente"), max(0, wanted.offset - wanted.limit)))
-    for rel, title, offset in pages:  # in both formats: paging in HTML stays in HTML
-        for mimetype in (GEOJSON, HTML):
-            links.append(_link("ogc.items", rel, mimetype, title, offset=offset, **values))
-    links.append(_link("ogc.collection", "collection", JSON, collection_id=collection_id))
-    return links
+    return _reply(asked, answer, "items", territory=territory, kind=kind)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
@@ -304,25 +214,9 @@ def _page_links(collection_id: str, wanted: Query, matched: int, returned: int) 
 )
 def item(collection_id: str, feature_id: str):
     """One feature by its id."""
-    _format()
+    asked = _asked()
     territory, kind = _collection(collection_id)
-    allowed = ("f", "size") if "size" in kind.filters else ("f",)
-    for name in request.args:
-        if name not in allowed:
-            raise ParameterError(
-                {
-                    name: _(
-                        "Paramètre inconnu ; paramètres possibles : %(names)s.",
-                        names=", ".join(allowed),
-                    )
-                }
-            )
-    feature = core.find_feature(territory, kind, feature_id, request.args)
-    if feature is None:
-        abort(404, description=_("Objet inconnu : %(id)s", id=feature_id[:100]))
-    _log_read(territory, collection_id)
-    feature["links"] = [
-        *_self_links("ogc.item", GEOJSON, collection_id=collection_id, feature_id=feature_id),
-        _link("ogc.collection", "collection", JSON, collection_id=collection_id),
-    ]
-    return _reply(feature, "item", GEOJSON, territory=territory, kind=kind)
+    answer = core.item(asked, db.session, territory, kind, feature_id)
+    if answer[1] == 200:
+        _log_read(territory, collection_id)
+    return _reply(asked, answer, "item", territory=territory, kind=kind)

@@ -1,0 +1,132 @@
+"""File writers for planners' exports.
+
+CSV that a spreadsheet cannot run, features as CSV rows (a point inside each shape, its
+WKT, the properties), GeoPackage layers and their ``metadata`` table. Plain values in,
+text or files out: the views choose what goes in.
+
+GDAL, pandas and geopandas are heavy: each writer loads them when first called.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+
+import shapely
+
+# A cell starting with one of these is a formula for Excel, LibreOffice or Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value) -> str:
+    """Text for a CSV cell that a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_chunks(header: Sequence, rows: Iterable[Sequence], every: int = 500) -> Iterator[str]:
+    """Yield ``header`` then ``rows`` as CSV text, ``every`` rows at a time.
+
+    Text cells go through :func:`spreadsheet_safe`; numbers stay numbers.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for number, row in enumerate(rows, start=1):
+        writer.writerow([v if isinstance(v, int | float) else spreadsheet_safe(v) for v in row])
+        if number % every == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def features_csv(features: list[dict]) -> str:
+    """Write GeoJSON features as CSV text.
+
+    Columns: lon, lat (a point inside the shape), WKT, then the properties (the union of
+    every feature's keys, in order of appearance).
+    """
+    columns = list(dict.fromkeys(k for f in features for k in f["properties"]))
+
+    def rows():
+        for feature in features:
+            values = [feature["properties"].get(c) for c in columns]
+            if feature["geometry"] is None:
+                yield ["", "", "", *values]
+                continue
+            shape = shapely.geometry.shape(feature["geometry"])
+            inside = shape.representative_point()
+            wkt = shapely.to_wkt(shape, rounding_precision=7, trim=True)
+            yield [round(inside.x, 7), round(inside.y, 7), wkt, *values]
+
+    return "".join(csv_chunks(["lon", "lat", "wkt", *columns], rows()))
+
+
+def mapping(shape) -> dict:
+    """Return a shapely geometry as GeoJSON with 7-decimal coordinates (about 1 cm)."""
+    return shapely.geometry.mapping(shapely.set_precision(shape, 1e-7))
+
+
+def feature_frame(features: list[dict], srid: int = 4326):
+    """GeoJSON features (lon/lat) as a GeoDataFrame in ``srid``."""
+    import geopandas as gpd  # geopandas: heavy, loaded late
+
+    return gpd.GeoDataFrame.from_features(features, crs=4326).to_crs(srid)
+
+
+def points_frame(records: list[dict], columns: Sequence[str], lonlat: list, srid: int = 4326):
+    """Point features from ``records`` (one dict per point) and their (lon, lat)."""
+    import geopandas as gpd  # geopandas: heavy, loaded late
+
+    frame = gpd.GeoDataFrame(
+        records,
+        columns=list(columns),
+        geometry=shapely.points(lonlat) if lonlat else [],
+        crs=4326,
+    )
+    return frame.to_crs(srid)
+
+
+def temporary_gpkg() -> str:
+    """Return a path for a new GeoPackage (not created: GDAL creates it)."""
+    handle, path = tempfile.mkstemp(suffix=".gpkg")
+    os.close(handle)
+    os.unlink(path)
+    return path
+
+
+def write_layer(frame, path: str, layer: str) -> None:
+    """Write ``frame`` as ``layer`` of the GeoPackage ``path``, appending (batches)."""
+    import pyogrio  # GDAL: heavy, loaded late
+
+    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=has_layer(path, layer))
+
+
+def has_layer(path: str, layer: str) -> bool:
+    """Tell whether the GeoPackage ``path`` exists and holds ``layer``."""
+    import pyogrio  # GDAL: heavy, loaded late
+
+    if not os.path.exists(path):
+        return False
+    return layer in {name for name, _geometry in pyogrio.list_layers(path)}
+
+
+def write_metadata(path: str, metadata: dict) -> None:
+    """Write the ``metadata`` table: one row per key, its value as JSON."""
+    import pandas as pd  # pandas: heavy, loaded late
+    import pyogrio  # GDAL: heavy, loaded late
+
+    table = pd.DataFrame(
+        {
+            "key": list(metadata),
+            "value": [json.dumps(v, ensure_ascii=False) for v in metadata.values()],
+        }
+    )
+    pyogrio.write_dataframe(table, path, layer="metadata", driver="GPKG")
