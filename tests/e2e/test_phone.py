@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Category, Pin
+from tests.e2e.axe import assert_no_axe_violations
 from tests.e2e.test_pinning import PHONE, open_pin_page, touch_drag
 
 TOUCH_TARGET = 44
@@ -177,12 +178,16 @@ SMALL_TARGETS = """(size) => Array.from(document.querySelectorAll(
   .map(([name, r]) => `${name}: ${Math.round(r.width)}x${Math.round(r.height)}`)"""
 
 
+def tap_outside(page) -> None:
+    for _ in range(2):  # zoom out: the corners of the map are then far outside
+        page.click(".leaflet-control-zoom-out")
+    card = page.locator("#pin-map").bounding_box()
+    page.touchscreen.tap(card["x"] + 60, card["y"] + card["height"] - 60)
+
+
 def test_tap_outside_the_quartiers_is_refused_at_once(app, live_server, phone, workshop):
     open_pin_page(phone, live_server, workshop["codes"][0])
-    for _ in range(2):  # zoom out: the corners of the map are then far outside
-        phone.click(".leaflet-control-zoom-out")
-    card = phone.locator("#pin-map").bounding_box()
-    phone.touchscreen.tap(card["x"] + 60, card["y"] + card["height"] - 60)
+    tap_outside(phone)
     expect(phone.locator("#form-error")).to_contain_text("hors des quartiers de l’atelier")
     expect(phone.locator("#where")).not_to_contain_text("Endroit choisi")
     expect(phone.locator("#confirm")).to_be_hidden()  # the sheet stays folded
@@ -303,3 +308,18 @@ def test_a_keyboard_alone_places_a_pin(app, live_server, browser, workshop):
     assert row["comment"] == "Placé au clavier" and row["time_of_day"] == "day"
     assert page.errors == []
     page.context.close()
+
+
+def test_the_pin_page_has_no_wcag_violation(app, live_server, phone, workshop):
+    """axe-core, WCAG 2.1 A/AA, on the page as a resident meets it: folded, with the sheet
+    open, with a pin listed and a refusal shown."""
+    open_pin_page(phone, live_server, workshop["codes"][0])
+    assert_no_axe_violations(phone)
+    tap_map(phone)
+    describe(phone, "lighting", "night", "Trottoir sombre")
+    assert_no_axe_violations(phone)
+    phone.click("#confirm")
+    sent(phone, 1)
+    tap_outside(phone)
+    expect(phone.locator("#form-error")).to_contain_text("hors des quartiers")
+    assert_no_axe_violations(phone)
