@@ -266,7 +266,7 @@ function newMarker(pin) {
     $("form-error").textContent = "";
     store.update(id, { lon: Number(moved.lng.toFixed(7)), lat: Number(moved.lat.toFixed(7)) });
   });
-  result.on("click", () => startEdit(result.pin.id));
+  result.on("click", () => store.closed || startEdit(result.pin.id));
   return result.addTo(markers);
 }
 
