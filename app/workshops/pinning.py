@@ -1,6 +1,7 @@
 """What residents use, with a join code and no account: the pinning page and pin API.
 
-Errors are JSON under /api: 404 unknown code, 403 workshop not open, 409 pin id
+Errors are JSON under /api: 404 unknown code, 403 workshop not open (``error`` is
+``workshop_closed`` once closed: the phone keeps its unsent pins and says so), 409 pin id
 already used with other content, 413 body too large, 422 invalid field, 429 too fast.
 """
 

@@ -41,7 +41,15 @@ def phone(browser):
     context = browser.new_context(**PHONE)
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
+    page.writes = []  # pin API writes the phone made: (method, url)
+    page.on(
+        "request",
+        lambda r: r.method != "GET" and "/pins" in r.url and page.writes.append((r.method, r.url)),
+    )
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
     yield page
+    assert page.errors == []
     context.close()
 
 
@@ -49,6 +57,27 @@ def open_pin_page(page, base: str, code: str) -> None:
     page.goto(f"{base}/j/{code}")
     expect(page.locator("#pin-map .leaflet-overlay-pane path")).to_have_count(1)
     expect(page.locator("#pin-empty")).to_be_visible()
+
+
+def next_frame(page) -> None:
+    """Let the page draw once (Leaflet moves a dragged marker on animation frames)."""
+    page.evaluate("new Promise((resolve) => requestAnimationFrame(() => resolve()))")
+
+
+def touch_drag(page, selector: str, dx: float, dy: float, steps: int = 8) -> dict:
+    """Drag an element with real touch events (a finger), returning its box before."""
+    expect(page.locator(selector)).to_be_visible()
+    box = page.locator(selector).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for i in range(1, steps + 1):
+        point = {"x": x + dx * i / steps, "y": y + dy * i / steps}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        next_frame(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+    return box
 
 
 def place_pin(page, category: str, time_of_day: str, tap: tuple[int, int] | None = None) -> None:
@@ -85,32 +114,24 @@ def test_resident_places_moves_deletes_and_projector_follows(
     expect(phone.locator("#sync")).to_have_attribute("data-waiting", "0")
     assert sorted(p["feeling"] for p in pins_in_db(app)) == ["safe", "unsafe"]
 
-    # Move the unsafe pin by dragging it.
+    # Move the unsafe pin by dragging it with a finger.
     before = next(p for p in pins_in_db(app) if p["feeling"] == "unsafe")
-    phone.locator(".pin-marker.pin-unsafe").scroll_into_view_if_needed()
-    marker = phone.locator(".pin-marker.pin-unsafe").bounding_box()
-    x, y = marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2
-    phone.mouse.move(x, y)
-    phone.mouse.down()
-    phone.mouse.move(x - 10, y + 2, steps=8)  # west, deeper into Le Blosne
-    phone.mouse.up()
+    with phone.expect_response(lambda r: r.request.method == "PATCH") as patched:
+        touch_drag(phone, ".pin-marker.pin-unsafe", -30, 6)  # west, deeper into Le Blosne
+    assert patched.value.status == 200
     expect(phone.locator("#sync")).to_have_attribute("data-waiting", "0")
     after = next(p for p in pins_in_db(app) if p["feeling"] == "unsafe")
     assert after["id"] == before["id"] and after["point"] != before["point"]
 
-    # A move out of the quartier is refused, and the pin goes back where it was.
-    box = phone.locator(".pin-marker.pin-unsafe").bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    phone.mouse.move(x, y)
-    phone.mouse.down()
-    phone.mouse.move(x, y + 400, steps=8)  # far south, out of the map's quartier
-    phone.mouse.up()
-    expect(phone.locator("#pin-list li.pin-unsafe .state-error")).to_contain_text(
-        "hors des quartiers"
-    )
+    # A move out of the quartiers is refused on the phone at once (nothing is sent), and
+    # the pin goes back where it was.
+    sent = len(phone.writes)
+    box = touch_drag(phone, ".pin-marker.pin-unsafe", 0, 400)  # far south, out of them
+    expect(phone.locator("#form-error")).to_contain_text("hors des quartiers")
     assert next(p for p in pins_in_db(app) if p["feeling"] == "unsafe")["point"] == after["point"]
     back = phone.locator(".pin-marker.pin-unsafe").bounding_box()
     assert abs(back["y"] - box["y"]) < 2
+    assert len(phone.writes) == sent
 
     # Delete the safe pin.
     phone.locator("#pin-list li.pin-safe button", has_text="Supprimer").click()
