@@ -41,9 +41,10 @@ def normalise_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch not in " -")
 
 
-def group_by_code(code: str) -> WorkshopGroup:
+def group_by_code(code: str, closed_too: bool = False) -> WorkshopGroup:
     """The group a code opens. 404 for an unknown code; 403 unless the workshop is open:
-    codes work from opening to closing, then pins are locked."""
+    codes work from opening to closing, then pins are locked. ``closed_too``: a closed
+    workshop's group too (the resident page, which shows the phone's unsent pins)."""
     group = db.session.scalar(
         sa.select(WorkshopGroup)
         .options(joinedload(WorkshopGroup.workshop))
@@ -54,7 +55,7 @@ def group_by_code(code: str) -> WorkshopGroup:
     status = group.workshop.status
     if status == "draft":
         abort(403, description=_("Cet atelier n'est pas encore ouvert."))
-    if status == "closed":
+    if status == "closed" and not closed_too:
         raise WorkshopClosed(
             description=_(
                 "Cet atelier est clôturé : les points ne peuvent plus être envoyés ni "

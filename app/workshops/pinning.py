@@ -48,9 +48,13 @@ def _shared(group: WorkshopGroup) -> bool:
 
 @bp.get("/j/<code>")
 def pin_page(code: str):
-    """The resident's phone page: the quartier map, pin form and the group's pins."""
-    group = groups.group_by_code(code)
-    return render_template("pinning/pin.html", group=group, context=_page_context(group))
+    """The resident's phone page: the quartier map, pin form and the group's pins. Still
+    shown once the workshop is closed (it says so), so that a phone reloading it sees
+    the pins it could not send and can show them to the coordinator."""
+    group = groups.group_by_code(code, closed_too=True)
+    closed = group.workshop.status == "closed"
+    context = {**_page_context(group), "closed": closed}
+    return render_template("pinning/pin.html", group=group, context=context, closed=closed)
 
 
 def _page_context(group: WorkshopGroup) -> dict:

@@ -273,6 +273,11 @@ def test_pins_after_closing_are_kept_and_marked_closed(
     expect(sync).to_have_attribute("data-waiting", "0")
     expect(phone.locator("#pin-list li[data-state=sent]")).to_have_count(1)
     assert [r["category"] for r in rows(app)] == ["lighting"]
+    phone.reload()  # the closed workshop's page still opens, with what the phone kept
+    expect(phone.locator(".closed-note")).to_contain_text("clôturé")
+    expect(phone.locator("#pin-list li[data-state=closed]")).to_have_count(1)
+    expect(phone.locator("#pin-list li[data-state=sent]")).to_have_count(1)
+    expect(phone.locator("#confirm")).to_be_disabled()
 
 
 def focus(page, element_id: str, limit: int = 40) -> None:
