@@ -58,11 +58,27 @@ def released(client, make_workshop, close_workshop):
 
 
 @pytest.fixture
+def clustered_release(client, make_workshop, close_workshop):
+    """A closed workshop of eight pins at each of seven neighbouring spots: a cluster the
+    release shows as hexagons and Gi* finds hot within the surveyed quartier."""
+    workshop = make_workshop(title="Atelier clos", quartiers=("Q.11", "Q.12", "Q.8"))
+    url = f"/api/v1/groups/{workshop['codes'][0]}/pins"
+    around = [(0, 0), (0.002, 0), (-0.002, 0), (0.001, 0.0012), (-0.001, 0.0012)]
+    for a, b in [*around, (0.001, -0.0012), (-0.001, -0.0012)]:
+        for _ in range(8):
+            body = pin_body(lon=BLOSNE[0] + a, lat=BLOSNE[1] + b)
+            assert client.post(url, json=body).status_code == 201
+    close_workshop(workshop["id"])
+
+
+@pytest.fixture
 def planner_token(make_user, make_token):
     return make_token(make_user("planner", "rennes"))
 
 
-def test_ogrinfo_lists_the_collections_each_visitor_may_read(live_server, released, planner_token):
+def test_ogrinfo_lists_the_collections_each_visitor_may_read(
+    live_server, clustered_release, planner_token
+):
     public = layers_listed(gdal("ogrinfo", "-ro", "-q", f"OAPIF:{live_server}/ogc"))
     assert public == {
         "rennes-quartiers": "Multi Polygon",

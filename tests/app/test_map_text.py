@@ -129,5 +129,5 @@ def test_popups_are_plain_text_lines(app, rennes, poisoned, make_user):
         spec = json.loads(island.group(1))
         points = next(layer for layer in spec["layers"] if layer["name"] == "Points")
         pages[role] = [f["properties"]["popup"]["lines"] for f in points["features"]]
-    assert pages["police"][0] == [f"{PAYLOAD} · night — « {PAYLOAD} »"]
-    assert pages["planner"][0] == [f"{PAYLOAD} · night"]
+    assert pages["police"][0] == [f"{PAYLOAD} · La nuit — « {PAYLOAD} »"]
+    assert pages["planner"][0] == [f"{PAYLOAD} · La nuit"]

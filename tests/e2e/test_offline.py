@@ -87,6 +87,12 @@ def test_offline_reload_keeps_page_map_and_queue_and_sends_once(
     place_pin(page, "lighting", "night")
     expect(page.locator("#sync")).to_have_attribute("data-waiting", "0")
 
+    # Offline, and (belt and braces: Chromium's offline emulation has let a write out
+    # through the worker-controlled page once in a full run) every pin write refused.
+    def refuse_writes(route):
+        route.abort("internetdisconnected") if route.request.method != "GET" else route.fallback()
+
+    phone_context.route("**/api/v1/groups/**", refuse_writes)
     phone_context.set_offline(True)
     place_pin(page, "noise", "evening")
     expect(page.locator("#sync")).to_have_attribute("data-waiting", "1")
@@ -102,6 +108,7 @@ def test_offline_reload_keeps_page_map_and_queue_and_sends_once(
     expect(page.locator("#sync")).to_have_attribute("data-waiting", "2")
     assert [p["category"] for p in pins_in_db(app)] == ["lighting"]
 
+    phone_context.unroute("**/api/v1/groups/**", refuse_writes)
     phone_context.set_offline(False)
     expect(page.locator("#sync")).to_have_attribute("data-waiting", "0", timeout=40_000)
     stored = pins_in_db(app)
