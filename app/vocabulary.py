@@ -137,4 +137,6 @@ def register(app: Flask) -> None:
             "difference_colours": DIFFERENCE_COLOURS,
             "palette": palette,
             "css_properties": css_properties,
+            "stored_label": stored_label,
+            "time_labels": TIME_LABELS,
         }

@@ -46,8 +46,7 @@ def trends_layer(territory: Territory, filters: Filters) -> Layer:
     meta = {
         "distance_m": distance,
         "periods": [
-            {"workshop": w.id, "title": w.title, "held_on": w.held_on.isoformat()}
-            for w in periods
+            {"workshop": w.id, "title": w.title, "held_on": w.held_on.isoformat()} for w in periods
         ],
     }
     if len(periods) < MIN_PERIODS:

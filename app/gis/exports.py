@@ -29,7 +29,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import access, audit, openapi, ratelimit
+from app import access, audit, openapi, ratelimit, vocabulary
 from app.analysis import layers
 from app.analysis.counts import pin_conditions
 from app.analysis.filters import FILTER_PARAMS, parse_filters, territory_or_404
@@ -68,9 +68,10 @@ def _filters(territory):
     return parse_filters(territory, args)
 
 
-def pin_query(territory, filters, *conditions, comments: bool, extra=()):
-    """Pins with their labels, workshop and quartier; approved comment text when
-    ``comments`` (:func:`app.access.reads_comments`). ``extra``: more columns."""
+def pin_query(territory, filters, *conditions, comments: bool, english: bool = False, extra=()):
+    """Pins with their labels (in English with ``english``), workshop and quartier;
+    approved comment text when ``comments`` (:func:`app.access.reads_comments`).
+    ``extra``: more columns."""
     show_comments = comments
     comment = sa.case((Pin.comment_status == "approved", Pin.comment), else_=None)
     return (
@@ -78,7 +79,7 @@ def pin_query(territory, filters, *conditions, comments: bool, extra=()):
             Pin.id,
             Pin.feeling,
             Category.code.label("category"),
-            Category.label_fr.label("category_label"),
+            (Category.label_en if english else Category.label_fr).label("category_label"),
             Pin.time_of_day,
             Pin.workshop_id,
             Workshop.title.label("workshop"),
@@ -118,12 +119,10 @@ def _log(territory, fmt: str) -> None:
 
 
 def _rows(territory, filters):
-    result = db.session.execute(
-        pin_query(territory, filters, comments=access.reads_comments()).execution_options(
-            stream_results=True, yield_per=2000
-        )
+    query = pin_query(
+        territory, filters, comments=access.reads_comments(), english=vocabulary.english()
     )
-    yield from result
+    yield from db.session.execute(query.execution_options(stream_results=True, yield_per=2000))
 
 
 STREAM_BATCH = 5000
@@ -134,7 +133,10 @@ def _feature_text_query(territory, filters):
     properties as :func:`pin_properties`, 7-decimal coordinates."""
     geometry = sa.func.ST_AsGeoJSON(Pin.geom, 7).label("geometry")
     comments = access.reads_comments()
-    pins = pin_query(territory, filters, comments=comments, extra=(geometry,)).subquery()
+    english = vocabulary.english()
+    pins = pin_query(
+        territory, filters, comments=comments, english=english, extra=(geometry,)
+    ).subquery()
     utc = sa.func.to_char(
         sa.func.timezone("UTC", pins.c.created_at), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'
     )

@@ -303,3 +303,23 @@ def test_core_answers_headers_status_content_from_plain_arguments(app, rennes, p
             every, db.session, territory, KINDS["quartiers"], "NO-SUCH"
         )
         assert status == 404 and "NO-SUCH" in content["message"]
+
+
+def test_points_speak_the_readers_language(client, pins, bearer):
+    """category_label follows Accept-Language in the OGC items and the exports."""
+    url = "/ogc/collections/rennes-points/items"
+    police = bearer("police")
+    french = client.get(url, headers={**police, "Accept-Language": "fr"}).get_json()
+    english = client.get(url, headers={**police, "Accept-Language": "en"}).get_json()
+    assert {f["properties"]["category_label"] for f in french["features"]} == {
+        "Éclairage",
+        "Bon éclairage",
+    }
+    assert {f["properties"]["category_label"] for f in english["features"]} == {
+        "Lighting",
+        "Good lighting",
+    }
+    csv = client.get(
+        "/api/v1/territories/rennes/pins.csv", headers={**police, "Accept-Language": "en"}
+    ).get_data(as_text=True)
+    assert ",Lighting," in csv and "Éclairage" not in csv

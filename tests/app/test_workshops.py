@@ -269,3 +269,12 @@ def test_workshop_of_another_territory_is_not_found(app, coordinator, make_works
     admin = app.test_client()
     login(admin, "p@example.org")
     assert admin.get(f"/t/paris/ateliers/{workshop['id']}").status_code == 404
+
+
+def test_moderation_shows_labels_in_the_readers_language(coordinator, make_workshop):
+    workshop = make_workshop()
+    _pending_pin(coordinator, workshop)
+    base = f"/t/rennes/ateliers/{workshop['id']}/moderation"
+    assert "· Éclairage · La nuit ·" in coordinator.get(base).get_data(as_text=True)
+    english = coordinator.get(f"{base}?lang=en").get_data(as_text=True)
+    assert "· Lighting · Night ·" in english and "Éclairage" not in english

@@ -54,6 +54,7 @@ class Asked:
     fmt: str  # "json" or "html"
     args: Mapping[str, str]  # the query string
     comments: bool = False  # may read approved comment text (DESIGN §6)
+    english: bool = False  # labels in English
     openapi: str = ""  # absolute URL of the API description
     territory_page: Callable[[str], str] = str  # slug → URL of its public page
 
@@ -286,7 +287,9 @@ def _point_page(asked: Asked, session, territory, kind, wanted: Query):
         .select_from(Pin)
         .where(*pin_conditions(territory, filters), *inside)
     )
-    query = exports.pin_query(territory, filters, *inside, comments=asked.comments)
+    query = exports.pin_query(
+        territory, filters, *inside, comments=asked.comments, english=asked.english
+    )
     rows = session.execute(query.limit(wanted.limit).offset(wanted.offset))
     return [_point_feature(row) for row in rows], matched
 
@@ -313,7 +316,9 @@ def _find_feature(asked: Asked, session, territory, kind, feature_id: str) -> di
         except ValueError:
             return None
         filters = parse_filters(territory, {})
-        query = exports.pin_query(territory, filters, comments=asked.comments)
+        query = exports.pin_query(
+            territory, filters, comments=asked.comments, english=asked.english
+        )
         row = session.execute(query.where(Pin.id == pin_id)).first()
         return _point_feature(row) if row else None
     size = {"size": asked.args["size"]} if "size" in asked.args else {}

@@ -27,7 +27,7 @@ from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import access, audit, openapi
+from app import access, audit, openapi, vocabulary
 from app.extensions import db
 from app.gis.ogc import core
 from app.gis.ogc.collections import KINDS, LIMIT_DEFAULT, LIMIT_MAX, SUFFIXES, Kind, ParameterError
@@ -56,6 +56,7 @@ def _asked() -> core.Asked:
         fmt=_format(),
         args=request.args,
         comments=current_user.is_authenticated and access.reads_comments(),
+        english=vocabulary.english(),
         openapi=url_for("openapi.openapi_json", _external=True),
         territory_page=lambda slug: url_for("public.territory", slug=slug, _external=True),
     )
