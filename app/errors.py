@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
@@ -40,6 +40,11 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return page, status
 
 
+# How to authenticate, on every 401 (RFC 9110): a bearer token, or HTTP Basic with the
+# token as the password (QGIS), so that clients know what to send.
+CHALLENGES = ('Bearer realm="Ressenti"', 'Basic realm="Ressenti", charset="UTF-8"')
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -47,7 +52,13 @@ def register(app: Flask) -> None:
         body, status = error_response(exc.code or 500, code, exc.description or exc.name)
         # Keep Retry-After, Allow, WWW-Authenticate…; our body has its own type.
         headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
-        return body, status, headers
+        response = make_response(body, status)
+        for name, value in headers:
+            response.headers.add(name, value)
+        if status == 401 and "WWW-Authenticate" not in response.headers:
+            for challenge in CHALLENGES:  # one field per scheme: clients read the first
+                response.headers.add("WWW-Authenticate", challenge)
+        return response
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):

@@ -3,6 +3,8 @@ and the decorators that guard views by role and territory."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import secrets
@@ -100,14 +102,16 @@ def load_user(user_id: str) -> User | None:
 
 @login_manager.request_loader
 def load_user_from_token(req) -> User | None:
-    """``Authorization: Bearer rst_…`` for scripts and QGIS; a bad token is a 401."""
-    header = req.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
+    """``Authorization: Bearer rst_…`` for scripts, or HTTP Basic with the token as the
+    password and any user name (QGIS's "Basic" authentication, which cannot send a
+    bearer header); a bad token is a 401."""
+    secret = presented_token(req.headers.get("Authorization", ""))
+    if secret is None:
         return None
     now = utcnow()
     token = db.session.scalar(
         sa.select(ApiToken).where(
-            ApiToken.token_hash == token_digest(header[7:].strip()),
+            ApiToken.token_hash == token_digest(secret),
             ApiToken.revoked_at.is_(None),
             sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
         )
@@ -120,6 +124,20 @@ def load_user_from_token(req) -> User | None:
         db.session.commit()
     g.token_user = True  # this request is authenticated by its token, not by a cookie
     return token.user
+
+
+def presented_token(header: str) -> str | None:
+    """The token an ``Authorization`` header carries: Bearer, or Basic's password."""
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""  # present but unreadable: a bad token, answered 401
+        return decoded.partition(":")[2]
+    return None
 
 
 @login_manager.unauthorized_handler

@@ -12,11 +12,16 @@ import pytest
 from tests.conftest import BLOSNE, BLOSNE_2, pin_body
 
 
-def gdal(*args: str, token: str | None = None) -> str:
+def gdal(*args: str, token: str | None = None, basic: str | None = None) -> str:
+    """Run a GDAL client; ``token`` as a bearer header, ``basic`` as HTTP Basic's
+    password (any user name), the way QGIS's Basic authentication sends it."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env["GDAL_HTTP_TIMEOUT"] = "60"
     if token:
         env["GDAL_HTTP_HEADERS"] = f"Authorization: Bearer {token}"
+    if basic:
+        env["GDAL_HTTP_AUTH"] = "BASIC"
+        env["GDAL_HTTP_USERPWD"] = f"qgis:{basic}"
     result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=180)
     assert result.returncode == 0, result.stderr + result.stdout
     return result.stdout
@@ -89,6 +94,16 @@ def test_ogrinfo_lists_the_collections_each_visitor_may_read(
         gdal("ogrinfo", "-ro", "-q", f"OAPIF:{live_server}/ogc", token=planner_token)
     )
     assert staff["rennes-points"] == "Point" and staff["rennes-hexagons-full"] == "Polygon"
+
+
+def test_ogrinfo_reads_staff_points_with_basic_auth(live_server, pins, planner_token):
+    url = f"OAPIF:{live_server}/ogc"
+    assert summary(gdal("ogrinfo", "-ro", "-so", url, "rennes-points", basic=planner_token)) == (
+        6,
+        "Point",
+    )
+    listing = layers_listed(gdal("ogrinfo", "-ro", "-q", url, basic=planner_token))
+    assert listing["rennes-points"] == "Point"
 
 
 def test_ogrinfo_reads_items_with_a_bbox(live_server, pins, planner_token):

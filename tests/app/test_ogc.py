@@ -323,3 +323,30 @@ def test_points_speak_the_readers_language(client, pins, bearer):
         "/api/v1/territories/rennes/pins.csv", headers={**police, "Accept-Language": "en"}
     ).get_data(as_text=True)
     assert ",Lighting," in csv and "Éclairage" not in csv
+
+
+def _basic(user: str, password: str) -> dict:
+    import base64
+
+    raw = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
+def test_qgis_basic_auth_with_the_token_as_password(client, pins, make_user, make_token):
+    """QGIS 3.22 cannot send a bearer header; its Basic method can: any user name, the
+    token as the password. Every 401 says how to authenticate."""
+    url = "/ogc/collections/rennes-points/items"
+    token = make_token(make_user("planner", "rennes"))
+    for name in ("qgis", "", "planner@example.org"):
+        answer = client.get(url, headers=_basic(name, token))
+        assert answer.status_code == 200 and answer.get_json()["numberMatched"] == 3
+    for headers in ({}, _basic("qgis", "rst_wrong"), {"Authorization": "Basic ???"}):
+        refused = client.get(url, headers=headers)
+        assert refused.status_code == 401
+        challenges = refused.headers.getlist("WWW-Authenticate")
+        assert 'Bearer realm="Ressenti"' in challenges
+        assert any(c.startswith('Basic realm="Ressenti"') for c in challenges)
+    # Basic is for reading: a write still needs the page's CSRF token (a browser that
+    # remembers Basic credentials sends them on its own, unlike a bearer header).
+    export = client.get("/api/v1/territories/rennes/pins.geojson", headers=_basic("q", token))
+    assert export.status_code == 200
