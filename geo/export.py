@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import shapely
 
+GPKG_VERSION = "1.2"
+
 # A cell starting with one of these is a formula for Excel, LibreOffice or Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -106,7 +108,16 @@ def write_layer(frame, path: str, layer: str) -> None:
     """Write ``frame`` as ``layer`` of the GeoPackage ``path``, appending (batches)."""
     import pyogrio  # GDAL: heavy, loaded late
 
-    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=has_layer(path, layer))
+    new = not os.path.exists(path)
+    pyogrio.write_dataframe(
+        frame,
+        path,
+        layer=layer,
+        driver="GPKG",
+        append=has_layer(path, layer),
+        # GeoPackage 1.2: GDAL 3.6 (Debian 12, QGIS 3.22) warns on the default 1.4.
+        dataset_options={"VERSION": GPKG_VERSION} if new else None,
+    )
 
 
 def has_layer(path: str, layer: str) -> bool:

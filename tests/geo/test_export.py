@@ -75,3 +75,22 @@ def test_geopackage_layers_written_in_batches_with_metadata(tmp_path):
         import os
 
         os.unlink(path)
+
+
+def test_geopackages_are_version_1_2():
+    """GDAL 3.6 (Debian 12, QGIS 3.22) warns "may only be partially supported" on 1.4."""
+    import sqlite3
+
+    path = export.temporary_gpkg()
+    try:
+        frame = export.points_frame([{"n": 1}], ["n"], [(-1.68, 48.11)])
+        export.write_layer(frame, path, "pins")
+        export.write_layer(frame, path, "pins")  # appended, still 1.2
+        export.write_metadata(path, {"licence": "ODbL 1.0"})
+        with sqlite3.connect(path) as db:
+            assert db.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47  # "GPKG"
+            assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
+    finally:
+        import os
+
+        os.unlink(path)
