@@ -71,9 +71,20 @@ def features_csv(features: list[dict]) -> str:
     return "".join(csv_chunks(["lon", "lat", "wkt", *columns], rows()))
 
 
+def rfc7946(shapes):
+    """Orient polygons as RFC 7946 asks.
+
+    Exterior rings counter-clockwise, holes clockwise; a geometry or an array of them.
+    """
+    return shapely.orient_polygons(shapes, exterior_cw=False)
+
+
 def mapping(shape) -> dict:
-    """Return a shapely geometry as GeoJSON with 7-decimal coordinates (about 1 cm)."""
-    return shapely.geometry.mapping(shapely.set_precision(shape, 1e-7))
+    """Return a shapely geometry as GeoJSON with 7-decimal coordinates (about 1 cm).
+
+    Its rings are oriented as RFC 7946 asks (:func:`rfc7946`).
+    """
+    return shapely.geometry.mapping(rfc7946(shapely.set_precision(shape, 1e-7)))
 
 
 def feature_frame(features: list[dict], srid: int = 4326):

@@ -128,7 +128,7 @@ def isobands(grid: DensityGrid, breaks, max_side: int = 300) -> list[tuple[float
     list of (lower, upper, geometry)
         One entry per non-empty class; ``upper`` is ``inf`` for the last; geometries
         are in the grid's CRS, along cell edges (not smoothed), without collinear
-        vertices.
+        vertices, and valid (OGC simple features).
     """
     breaks = [float(b) for b in breaks]
     values, (a, c, e, f) = _block_mean(grid, max_side)
@@ -140,7 +140,10 @@ def isobands(grid: DensityGrid, breaks, max_side: int = 300) -> list[tuple[float
         x0 = c + col * a
         y0 = f + row * e
         cells = shapely.box(x0, y0 + e, x0 + a, y0)
-        bands.append((lower, upper, shapely.simplify(shapely.coverage_union_all(cells), 0.0)))
+        # Cells touching only at a corner make rings that touch themselves: make_valid
+        # splits them, so every band is a valid (multi)polygon with its holes.
+        union = shapely.make_valid(shapely.coverage_union_all(cells), method="structure")
+        bands.append((lower, upper, shapely.simplify(union, 0.0)))
     return bands
 
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import Quartier, Territory, workshop_quartier
-from geo import projections
+from geo import export, projections
 from geo.hexgrid import axial_cells, hex_centres, hex_polygons
 
 DEFAULT_SIZE = 150.0  # metres; each pin's hexagon at this size is stored
@@ -92,7 +92,7 @@ def hexagon_features(territory, size, q, r, properties: list[dict]) -> list[dict
     polygons = shapely.transform(
         polygons, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
     )
-    polygons = shapely.set_precision(polygons, 1e-7)
+    polygons = export.rfc7946(shapely.set_precision(polygons, 1e-7))
     return [
         {
             "type": "Feature",

@@ -15,7 +15,7 @@ from app.analysis.filters import BANDWIDTH_RANGE, Filters
 from app.extensions import db
 from app.models import Pin, Quartier, Territory
 from app.territories import places
-from geo import projections
+from geo import export, projections
 
 DENSITY_BREAKS = (0.1, 0.25, 0.5, 0.75)  # fractions of the peak
 
@@ -138,10 +138,13 @@ def density_layer(territory: Territory, filters: Filters) -> Layer:
             shape,
             lambda xy: np.round(np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])), 6),
         )
+        # Rounding to 6 decimals can make a ring touch itself where cells meet at a
+        # corner: repair it, keeping only polygons.
+        shape = shapely.make_valid(shape, method="structure", keep_collapsed=False)
         features.append(
             {
                 "type": "Feature",
-                "geometry": shapely.geometry.mapping(shape),
+                "geometry": shapely.geometry.mapping(export.rfc7946(shape)),
                 "properties": {
                     "class": number,
                     "lower_per_km2": round(lower * 1e6, 3),

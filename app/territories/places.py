@@ -116,7 +116,8 @@ def quartier_select(territory: Territory):
         Quartier.code,
         Quartier.name,
         (sa.func.ST_Area(sa.cast(Quartier.geom, _geography())) / 1e6).label("area_km2"),
-        sa.func.ST_AsGeoJSON(Quartier.geom, 7).label("geometry"),
+        # RFC 7946: exterior rings counter-clockwise.
+        sa.func.ST_AsGeoJSON(sa.func.ST_ForcePolygonCCW(Quartier.geom), 7).label("geometry"),
     ).where(Quartier.territory_id == territory.id)
 
 
