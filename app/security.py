@@ -135,7 +135,38 @@ def init_app(app: Flask) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if _private(response):
             headers["Cache-Control"] = "no-store"
+        if _READABLE_ACROSS_SITES.match(request.path) and request.method in (
+            "GET",
+            "HEAD",
+            "OPTIONS",
+        ):
+            cross_origin(headers)
         return response
+
+    @app.before_request
+    def answer_preflight():
+        """A browser asks before a cross-site read that sends ``Authorization``."""
+        if request.method == "OPTIONS" and _READABLE_ACROSS_SITES.match(request.path):
+            return app.response_class(status=204)
+        return None
+
+
+# Reads other sites' pages and web GIS clients may make (CORS): the OGC API, the layers
+# and the layer exports. Never with cookies (no Allow-Credentials), so a visitor's session
+# cannot be used from another site; a staff token is sent on purpose (Authorization).
+_READABLE_ACROSS_SITES = re.compile(
+    r"^/(ogc(/|$)|api/v1/territories/[^/]+/(layers/|(hexagons|hotspots|quartiers|actions)\.))"
+)
+
+
+def cross_origin(headers) -> None:
+    headers["Access-Control-Allow-Origin"] = "*"
+    headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    headers["Access-Control-Allow-Headers"] = "Authorization, Accept, Accept-Language"
+    headers["Access-Control-Expose-Headers"] = (
+        "Content-Crs, Link, X-Cache, X-Bounds, X-Ressenti-Metadata"
+    )
+    headers["Access-Control-Max-Age"] = "3600"
 
 
 def _private(response) -> bool:
@@ -154,14 +185,6 @@ def _private(response) -> bool:
 
 def _staff_suffixes() -> tuple[str, ...]:
     return tuple("-" + name for name in access.STAFF_COLLECTIONS)
-
-
-def spreadsheet_safe(value) -> str:
-    """Text for a CSV cell that a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class JSONRefused(ValueError):

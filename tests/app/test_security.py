@@ -328,3 +328,31 @@ def test_staff_pages_raw_data_and_exports_are_never_stored(
     assert not stored(f"/t/rennes/ateliers/{workshop['id']}/direct.json")
     assert not stored("/t/rennes")
     assert stored("/static/css/app.css")
+
+
+def test_public_reads_allow_other_sites_without_cookies(client, rennes):
+    """CORS on the OGC API and the layers (web GIS clients), never with credentials; raw
+    pins, pages and writes stay same-site."""
+    origin = {"Origin": "https://sig.example.org"}
+    for url in (
+        "/ogc/collections",
+        "/api/v1/territories/rennes/layers/hexagons",
+        "/api/v1/territories/rennes/quartiers.geojson",
+    ):
+        response = client.get(url, headers=origin)
+        assert response.headers["Access-Control-Allow-Origin"] == "*", url
+        assert "Access-Control-Allow-Credentials" not in response.headers
+    preflight = client.options(
+        "/ogc/collections/rennes-points/items",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
+    assert preflight.status_code == 204
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    for url in ("/api/v1/territories/rennes/pins.geojson", "/t/rennes/", "/connexion"):
+        assert "Access-Control-Allow-Origin" not in client.get(url, headers=origin).headers
+    write = client.post("/api/v1/groups/XXXXXXXXX/pins", json={}, headers=origin)
+    assert "Access-Control-Allow-Origin" not in write.headers
