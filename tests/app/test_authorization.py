@@ -175,6 +175,7 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         territory_readers(200),
     ),
     ("GET", "/api/v1/openapi.json"): ("/api/v1/openapi.json", everyone(200)),
+    ("GET", "/ogc/api"): ("/ogc/api", everyone(200)),
     # Aggregated exports: k-suppressed for all, like the layers (full=1 tested apart).
     (
         "GET",

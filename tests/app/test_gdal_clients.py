@@ -162,3 +162,31 @@ def test_exported_geojson_and_geopackage_open_in_ogrinfo(
     assert 'ID["EPSG",2154]' in output
     unsafe = gdal("ogrinfo", "-ro", "-q", "-al", "-where", "feeling = 'unsafe'", str(gpkg), "pins")
     assert len(re.findall(r"^OGRFeature\(pins\)", unsafe, flags=re.M)) == 5
+
+
+def test_ogrinfo_sends_a_simple_filter_to_the_server(app, live_server, pins, planner_token):
+    """With /ogc/api readable, GDAL passes ``-where feeling='unsafe'`` as a query
+    parameter (the server filters) instead of downloading every pin."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import AuditEvent
+
+    url = f"OAPIF:{live_server}/ogc"
+    output = gdal(
+        "ogrinfo",
+        "-ro",
+        "-al",
+        "-where",
+        "feeling = 'unsafe'",
+        url,
+        "rennes-points",
+        token=planner_token,
+    )
+    assert len(re.findall(r"^OGRFeature\(rennes-points\)", output, flags=re.M)) == 5
+    with app.app_context():
+        reads = db.session.scalars(
+            sa.select(AuditEvent.details).where(AuditEvent.action == "ogc.read")
+        ).all()
+    asked = [r["filters"] for r in reads if "filters" in r]
+    assert any(f.get("feeling") == "unsafe" for f in asked), asked

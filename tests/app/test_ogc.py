@@ -48,7 +48,7 @@ def rels(body: dict) -> dict[str, str]:
 def test_landing_page_and_conformance(client):
     body = client.get("/ogc").get_json()
     assert {"self", "service-desc", "conformance", "data"} <= set(rels(body))
-    assert rels(body)["service-desc"].endswith("/api/v1/openapi.json")
+    assert rels(body)["service-desc"].endswith("/ogc/api")
     classes = client.get("/ogc/conformance").get_json()["conformsTo"]
     assert {c.rsplit("/", 1)[1] for c in classes} == {"core", "geojson", "html", "oas30"}
 
@@ -350,3 +350,22 @@ def test_qgis_basic_auth_with_the_token_as_password(client, pins, make_user, mak
     # remembers Basic credentials sends them on its own, unlike a bearer header).
     export = client.get("/api/v1/territories/rennes/pins.geojson", headers=_basic("q", token))
     assert export.status_code == 200
+
+
+def test_the_endpoints_openapi_document_is_what_ogc_clients_read(client, rennes):
+    """GDAL 3.6 stopped on the whole API's document; QGIS pages at the maximum it reads."""
+    landing = client.get("/ogc").get_json()
+    desc = next(link for link in landing["links"] if link["rel"] == "service-desc")
+    assert desc["type"] == "application/vnd.oai.openapi+json;version=3.0"
+    response = client.get(desc["href"].replace("http://localhost", ""))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
+    doc = response.get_json()
+    assert doc["servers"][0]["url"] == "http://localhost/ogc"
+    assert {"/", "/conformance", "/collections", "/collections/{collectionId}"} <= set(doc["paths"])
+    items = doc["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]
+    assert {"$ref": "#/components/parameters/limit"} in items
+    assert {p.get("name") for p in items} >= {"collectionId", "bbox", "feeling", "time_of_day"}
+    assert doc["components"]["parameters"]["limit"]["schema"]["maximum"] == 10_000
+    assert not any(path.startswith(("/api/v1", "/ogc")) for path in doc["paths"])
+    assert client.get("/ogc/api?f=html").status_code == 400

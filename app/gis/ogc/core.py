@@ -25,6 +25,7 @@ from app.analysis.counts import pin_conditions
 from app.analysis.filters import Filters, day_bound, parse_filters
 from app.errors import ValidationError
 from app.gis import exports
+from app.gis.ogc import apidoc
 from app.gis.ogc.collections import (
     CONFORMANCE,
     CRS84,
@@ -41,7 +42,7 @@ from app.territories import places
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 HTML = "text/html"
-OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+OPENAPI = apidoc.MEDIA_TYPE
 
 Answer = tuple[dict[str, str], int, dict]
 
@@ -55,7 +56,7 @@ class Asked:
     args: Mapping[str, str]  # the query string
     comments: bool = False  # may read approved comment text (DESIGN §6)
     english: bool = False  # labels in English
-    openapi: str = ""  # absolute URL of the API description
+    openapi: str = ""  # absolute URL of the endpoint's OpenAPI document
     territory_page: Callable[[str], str] = str  # slug → URL of its public page
 
 

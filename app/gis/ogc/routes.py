@@ -23,13 +23,13 @@ answers from them.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import access, audit, openapi, vocabulary
 from app.extensions import db
-from app.gis.ogc import core
+from app.gis.ogc import apidoc, core
 from app.gis.ogc.collections import KINDS, LIMIT_DEFAULT, LIMIT_MAX, SUFFIXES, Kind, ParameterError
 from app.models import FEELINGS, TIMES_OF_DAY, Territory
 from app.openapi import GEOJSON, HTML, JSON, query, ref, text
@@ -57,7 +57,7 @@ def _asked() -> core.Asked:
         args=request.args,
         comments=current_user.is_authenticated and access.reads_comments(),
         english=vocabulary.english(),
-        openapi=url_for("openapi.openapi_json", _external=True),
+        openapi=url_for("ogc.api", _external=True),
         territory_page=lambda slug: url_for("public.territory", slug=slug, _external=True),
     )
 
@@ -114,6 +114,22 @@ def landing():
     """Landing page of the OGC API – Features endpoint."""
     asked = _asked()
     return _reply(asked, core.landing(asked), "landing")
+
+
+@bp.get("/api")
+@openapi.operation(
+    tag="ogc",
+    params=(F_PARAM,),
+    responses={200: {apidoc.MEDIA_TYPE: {"type": "object", "required": ["openapi"]}}},
+)
+def api():
+    """The OpenAPI 3.0 document of this endpoint (``service-desc``)."""
+    if request.args.get("f", "json") != "json":
+        raise ParameterError({"f": _("« json » attendu.")})
+    server = url_for("ogc.landing", _external=True).rstrip("/")
+    response = jsonify(apidoc.ogc_document(openapi.document(current_app), server))
+    response.headers["Content-Type"] = apidoc.MEDIA_TYPE
+    return response
 
 
 @bp.get("/conformance")
