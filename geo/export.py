@@ -10,9 +10,11 @@ GDAL, pandas and geopandas are heavy: each writer loads them when first called.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -32,16 +34,28 @@ def spreadsheet_safe(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_chunks(header: Sequence, rows: Iterable[Sequence], every: int = 500) -> Iterator[str]:
+def csv_chunks(
+    header: Sequence, rows: Iterable[Sequence], every: int = 500, excel_fr: bool = False
+) -> Iterator[str]:
     """Yield ``header`` then ``rows`` as CSV text, ``every`` rows at a time.
 
-    Text cells go through :func:`spreadsheet_safe`; numbers stay numbers.
+    Text cells go through :func:`spreadsheet_safe`; numbers stay numbers. ``excel_fr``:
+    what French Excel opens by a double click — a byte order mark, ``;`` between cells
+    and a decimal comma.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=";" if excel_fr else ",")
+    if excel_fr:
+        buffer.write("\ufeff")
     writer.writerow(header)
+
+    def cell(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return spreadsheet_safe(value)
+        return str(value).replace(".", ",") if excel_fr else value
+
     for number, row in enumerate(rows, start=1):
-        writer.writerow([v if isinstance(v, int | float) else spreadsheet_safe(v) for v in row])
+        writer.writerow([cell(v) for v in row])
         if number % every == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -49,11 +63,11 @@ def csv_chunks(header: Sequence, rows: Iterable[Sequence], every: int = 500) -> 
     yield buffer.getvalue()
 
 
-def features_csv(features: list[dict]) -> str:
+def features_csv(features: list[dict], excel_fr: bool = False) -> str:
     """Write GeoJSON features as CSV text.
 
     Columns: lon, lat (a point inside the shape), WKT, then the properties (the union of
-    every feature's keys, in order of appearance).
+    every feature's keys, in order of appearance). ``excel_fr``: see :func:`csv_chunks`.
     """
     columns = list(dict.fromkeys(k for f in features for k in f["properties"]))
 
@@ -68,7 +82,8 @@ def features_csv(features: list[dict]) -> str:
             wkt = shapely.to_wkt(shape, rounding_precision=7, trim=True)
             yield [round(inside.x, 7), round(inside.y, 7), wkt, *values]
 
-    return "".join(csv_chunks(["lon", "lat", "wkt", *columns], rows()))
+    header = ["lon", "lat", "wkt", *columns]
+    return "".join(csv_chunks(header, rows(), excel_fr=excel_fr))
 
 
 def rfc7946(shapes):
@@ -77,6 +92,28 @@ def rfc7946(shapes):
     Exterior rings counter-clockwise, holes clockwise; a geometry or an array of them.
     """
     return shapely.orient_polygons(shapes, exterior_cw=False)
+
+
+def file_name(
+    slug: str, layer: str, ext: str, filters: dict, srid: int | None = None, excel_fr=False
+) -> str:
+    """Name a download so that it differs with the format, CRS, dialect and filters.
+
+    Two downloads never overwrite each other: ``ressenti-rennes-pins-epsg2154-feeling-
+    unsafe.gpkg``. Only ASCII letters, digits and dashes; long filters are hashed.
+    """
+    parts = ["ressenti", slug, layer]
+    if srid:
+        parts.append(f"epsg{srid}")
+    if excel_fr:
+        parts.append("excel-fr")
+    if filters:
+        text = "-".join(f"{k}-{v}" for k, v in sorted(filters.items())).lower()
+        text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+        if len(text) > 60:
+            text = "f" + hashlib.sha256(text.encode()).hexdigest()[:10]
+        parts.append(text)
+    return "-".join(p for p in parts if p) + "." + ext
 
 
 def mapping(shape) -> dict:

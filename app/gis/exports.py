@@ -15,7 +15,6 @@ import json
 import os
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -31,29 +30,16 @@ from flask_login import current_user
 
 from app import access, audit, openapi, ratelimit, vocabulary
 from app.analysis import layers
-from app.analysis.counts import pin_conditions
 from app.analysis.filters import FILTER_PARAMS, parse_filters, territory_or_404
 from app.errors import ValidationError
 from app.extensions import db
 from app.followup import actions
-from app.models import Category, Pin, Quartier, Workshop
+from app.gis import pinrows
 from app.territories import places
 from geo import export
 
 bp = Blueprint("exports", __name__, url_prefix="/api/v1/territories/<slug>")
 
-FIELDS = (
-    "id",
-    "feeling",
-    "category",
-    "category_label",
-    "time_of_day",
-    "workshop_id",
-    "workshop",
-    "quartier",
-    "created_at",
-    "comment",
-)
 LICENCE = "ODbL 1.0"
 
 
@@ -63,39 +49,26 @@ def _territory_for_export(slug: str):
     return access.territory_for(slug, *access.READERS)
 
 
+CRS_PARAM = openapi.query("crs", openapi.text(enum=["4326", "metric"]), "CRS of the layer.")
+DIALECT_PARAM = openapi.query(
+    "dialect", openapi.text(enum=["excel-fr"]), "CSV for French Excel: BOM, ';', decimal comma."
+)
+
+# Query parameters of the files that are not layer filters.
+FILE_PARAMS = ("crs", "dialect")
+
+
 def _filters(territory):
-    args = {k: v for k, v in request.args.items() if k != "crs"}
+    args = {k: v for k, v in request.args.items() if k not in FILE_PARAMS}
     return parse_filters(territory, args)
 
 
-def pin_query(territory, filters, *conditions, comments: bool, english: bool = False, extra=()):
-    """Pins with their labels (in English with ``english``), workshop and quartier;
-    approved comment text when ``comments`` (:func:`app.access.reads_comments`).
-    ``extra``: more columns."""
-    show_comments = comments
-    comment = sa.case((Pin.comment_status == "approved", Pin.comment), else_=None)
-    return (
-        sa.select(
-            Pin.id,
-            Pin.feeling,
-            Category.code.label("category"),
-            (Category.label_en if english else Category.label_fr).label("category_label"),
-            Pin.time_of_day,
-            Pin.workshop_id,
-            Workshop.title.label("workshop"),
-            Quartier.name.label("quartier"),
-            Pin.created_at,
-            (comment if show_comments else sa.null()).label("comment"),
-            sa.func.ST_X(Pin.geom).label("lon"),
-            sa.func.ST_Y(Pin.geom).label("lat"),
-            *extra,
-        )
-        .join(Category, Category.id == Pin.category_id)
-        .join(Workshop, Workshop.id == Pin.workshop_id)
-        .outerjoin(Quartier, Quartier.id == Pin.quartier_id)
-        .where(*pin_conditions(territory, filters), *conditions)
-        .order_by(Pin.created_at, Pin.id)
-    )
+def _excel_fr() -> bool:
+    """``dialect=excel-fr``: the CSV French Excel opens by a double click."""
+    dialect = request.args.get("dialect")
+    if dialect not in (None, "excel-fr"):
+        raise ValidationError({"dialect": _("« excel-fr » attendu (ou rien).")})
+    return dialect == "excel-fr"
 
 
 def _metadata(territory, filters, fmt: str) -> dict:
@@ -119,71 +92,13 @@ def _log(territory, fmt: str) -> None:
 
 
 def _rows(territory, filters):
-    query = pin_query(
+    query = pinrows.pin_query(
         territory, filters, comments=access.reads_comments(), english=vocabulary.english()
     )
     yield from db.session.execute(query.execution_options(stream_results=True, yield_per=2000))
 
 
 STREAM_BATCH = 5000
-
-
-def _feature_text_query(territory, filters):
-    """Each pin as the text of its GeoJSON feature, written by PostgreSQL: the same
-    properties as :func:`pin_properties`, 7-decimal coordinates."""
-    geometry = sa.func.ST_AsGeoJSON(Pin.geom, 7).label("geometry")
-    comments = access.reads_comments()
-    english = vocabulary.english()
-    pins = pin_query(
-        territory, filters, comments=comments, english=english, extra=(geometry,)
-    ).subquery()
-    utc = sa.func.to_char(
-        sa.func.timezone("UTC", pins.c.created_at), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'
-    )
-    properties = sa.func.json_build_object(
-        *[
-            item
-            for name, column in (
-                ("id", pins.c.id),
-                ("feeling", pins.c.feeling),
-                ("category", pins.c.category),
-                ("category_label", pins.c.category_label),
-                ("time_of_day", pins.c.time_of_day),
-                ("workshop_id", pins.c.workshop_id),
-                ("workshop", pins.c.workshop),
-                ("quartier", pins.c.quartier),
-                ("created_at", utc),
-                ("comment", pins.c.comment),
-            )
-            for item in (sa.literal(name, sa.Text), column)
-        ]
-    )
-    return sa.select(
-        sa.func.concat(
-            '{"type":"Feature","id":"',
-            pins.c.id,
-            '","geometry":',
-            pins.c.geometry,
-            ',"properties":',
-            properties,
-            "}",
-        )
-    ).order_by(pins.c.created_at, pins.c.id)
-
-
-def pin_properties(row) -> dict:
-    return {
-        "id": str(row.id),
-        "feeling": row.feeling,
-        "category": row.category,
-        "category_label": row.category_label,
-        "time_of_day": row.time_of_day,
-        "workshop_id": row.workshop_id,
-        "workshop": row.workshop,
-        "quartier": row.quartier,
-        "created_at": row.created_at.astimezone(UTC).isoformat(timespec="seconds"),
-        "comment": row.comment,
-    }
 
 
 @bp.get("/pins.geojson")
@@ -203,9 +118,12 @@ def pins_geojson(slug: str):
     def generate():
         yield '{"type":"FeatureCollection","metadata":' + json.dumps(metadata) + ',"features":['
         result = db.session.execute(
-            _feature_text_query(territory, filters).execution_options(
-                stream_results=True, yield_per=STREAM_BATCH
-            )
+            pinrows.feature_text_query(
+                territory,
+                filters,
+                comments=access.reads_comments(),
+                english=vocabulary.english(),
+            ).execution_options(stream_results=True, yield_per=STREAM_BATCH)
         )
         separator = ""
         for batch in result.scalars().partitions():
@@ -223,7 +141,7 @@ def pins_geojson(slug: str):
 @bp.get("/pins.csv")
 @openapi.operation(
     tag="exports",
-    params=FILTER_PARAMS,
+    params=(*FILTER_PARAMS, DIALECT_PARAM),
     responses={200: {"text/csv": {"type": "string"}}},
     secured=True,
 )
@@ -236,17 +154,17 @@ def pins_csv(slug: str):
 
     def rows():
         for row in _rows(territory, filters):
-            props = pin_properties(row)
+            props = pinrows.pin_properties(row)
             lon, lat = round(row.lon, 7), round(row.lat, 7)
-            yield [lon, lat, f"POINT ({lon} {lat})", *[props[name] for name in FIELDS]]
+            yield [lon, lat, f"POINT ({lon} {lat})", *[props[name] for name in pinrows.FIELDS]]
 
-    generate = export.csv_chunks(["lon", "lat", "wkt", *FIELDS], rows())
+    excel_fr = _excel_fr()
+    generate = export.csv_chunks(["lon", "lat", "wkt", *pinrows.FIELDS], rows(), excel_fr=excel_fr)
     headers = _attachment(territory, "csv")
     headers["X-Ressenti-Metadata"] = json.dumps(metadata, ensure_ascii=True)
     return Response(stream_with_context(generate), mimetype="text/csv", headers=headers)
 
 
-CRS_PARAM = openapi.query("crs", openapi.text(enum=["4326", "metric"]), "CRS of the layer.")
 GPKG = "application/geopackage+sqlite3"
 GPKG_BATCH = 20_000
 
@@ -269,9 +187,9 @@ def pins_gpkg(slug: str):
     batch: list = []
 
     def flush() -> None:
-        records = [pin_properties(row) for row in batch]
+        records = [pinrows.pin_properties(row) for row in batch]
         lonlat = [(row.lon, row.lat) for row in batch]
-        export.write_layer(export.points_frame(records, FIELDS, lonlat, srid), path, "pins")
+        export.write_layer(export.points_frame(records, pinrows.FIELDS, lonlat, srid), path, "pins")
         batch.clear()
 
     written = False
@@ -309,12 +227,20 @@ def _send_geopackage(path: str, territory, layer: str, metadata: dict):
         path,
         mimetype=GPKG,
         as_attachment=True,
-        download_name=f"ressenti-{territory.slug}-{layer}.gpkg",
+        download_name=file_name(territory, layer, "gpkg"),
     )
 
 
 def _attachment(territory, ext: str, layer: str = "pins") -> dict:
-    return {"Content-Disposition": f"attachment; filename=ressenti-{territory.slug}-{layer}.{ext}"}
+    return {"Content-Disposition": f"attachment; filename={file_name(territory, layer, ext)}"}
+
+
+def file_name(territory, layer: str, ext: str) -> str:
+    """The download's name (:func:`geo.export.file_name`) from this request."""
+    filters = {k: v for k, v in request.args.items() if k not in FILE_PARAMS and v}
+    srid = territory.metric_srid if request.args.get("crs") == "metric" else None
+    excel_fr = request.args.get("dialect") == "excel-fr"
+    return export.file_name(territory.slug, layer, ext, filters, srid=srid, excel_fr=excel_fr)
 
 
 # -- aggregated layers and quartiers ---------------------------------------------------------
@@ -325,7 +251,7 @@ AGGREGATES = ("hexagons", "hotspots", "quartiers", "actions")
 @bp.get("/<any(hexagons, hotspots, quartiers, actions):layer>.<any(geojson, csv, gpkg):fmt>")
 @openapi.operation(
     tag="exports",
-    params=(*FILTER_PARAMS, CRS_PARAM),
+    params=(*FILTER_PARAMS, CRS_PARAM, DIALECT_PARAM),
     responses={
         200: {
             openapi.GEOJSON: openapi.ref("FeatureCollection"),
@@ -373,7 +299,8 @@ def aggregate(slug: str, layer: str, fmt: str):
     if fmt == "csv":
         headers = _attachment(territory, "csv", layer)
         headers["X-Ressenti-Metadata"] = json.dumps(metadata, ensure_ascii=True)
-        return Response(export.features_csv(features), mimetype="text/csv", headers=headers)
+        text = export.features_csv(features, excel_fr=_excel_fr())
+        return Response(text, mimetype="text/csv", headers=headers)
     path = export.temporary_gpkg()
     export.write_layer(export.feature_frame(features, srid), path, layer)
     return _send_geopackage(path, territory, layer, metadata)
@@ -394,6 +321,6 @@ def _aggregate_features(territory, layer: str):
 
 
 def _no_filters() -> None:
-    unknown = [name for name in request.args if name != "crs"]
+    unknown = [name for name in request.args if name not in FILE_PARAMS]
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, _("Cette couche ne se filtre pas.")))

@@ -243,3 +243,38 @@ def test_anonymous_aggregated_exports_are_rate_limited(app, client, rennes, make
     with app.app_context():
         keys = db.session.scalars(sa.text("SELECT key FROM rate_counter")).all()
     assert keys and not any("127.0.0" in key for key in keys)
+
+
+def test_csv_for_french_excel_and_names_that_differ(client, pins, make_user):
+    """``dialect=excel-fr``: a BOM, ``;`` and decimal commas, so that a double click in
+    French Excel opens columns and numbers; every format, CRS and filter has its name."""
+    login(client, make_user("planner", "rennes").email)
+    url = "/api/v1/territories/rennes/pins.csv"
+    plain = client.get(url).get_data()
+    french = client.get(f"{url}?dialect=excel-fr&feeling=unsafe")
+    body = french.get_data()
+    assert body.startswith("\ufefflon;lat;wkt;".encode()) and not plain.startswith(b"\xef")
+    first = body.decode("utf-8-sig").splitlines()[1].split(";")
+    assert "," in first[0] and "." not in first[0]  # -1,6625 for French Excel
+    assert first[2].startswith("POINT (-1.6625")  # the WKT stays WKT
+    names = {
+        client.get(u).headers["Content-Disposition"].split("filename=")[1]
+        for u in (
+            url,
+            f"{url}?dialect=excel-fr&feeling=unsafe",
+            f"{url}?feeling=unsafe",
+            "/api/v1/territories/rennes/pins.geojson",
+            "/api/v1/territories/rennes/pins.gpkg",
+            "/api/v1/territories/rennes/pins.gpkg?crs=metric",
+        )
+    }
+    assert names == {
+        "ressenti-rennes-pins.csv",
+        "ressenti-rennes-pins-excel-fr-feeling-unsafe.csv",
+        "ressenti-rennes-pins-feeling-unsafe.csv",
+        "ressenti-rennes-pins.geojson",
+        "ressenti-rennes-pins.gpkg",
+        "ressenti-rennes-pins-epsg2154.gpkg",
+    }
+    bad = client.get(f"{url}?dialect=excel")
+    assert bad.status_code == 422 and "dialect" in bad.get_json()["fields"]

@@ -24,7 +24,7 @@ from app.analysis import layers, release
 from app.analysis.counts import pin_conditions
 from app.analysis.filters import Filters, day_bound, parse_filters
 from app.errors import ValidationError
-from app.gis import exports
+from app.gis import pinrows
 from app.gis.ogc import apidoc
 from app.gis.ogc.collections import (
     CONFORMANCE,
@@ -276,7 +276,7 @@ def _point_feature(row) -> dict:
         "type": "Feature",
         "id": str(row.id),
         "geometry": {"type": "Point", "coordinates": [round(row.lon, 7), round(row.lat, 7)]},
-        "properties": exports.pin_properties(row),
+        "properties": pinrows.pin_properties(row),
     }
 
 
@@ -288,7 +288,7 @@ def _point_page(asked: Asked, session, territory, kind, wanted: Query):
         .select_from(Pin)
         .where(*pin_conditions(territory, filters), *inside)
     )
-    query = exports.pin_query(
+    query = pinrows.pin_query(
         territory, filters, *inside, comments=asked.comments, english=asked.english
     )
     rows = session.execute(query.limit(wanted.limit).offset(wanted.offset))
@@ -317,7 +317,7 @@ def _find_feature(asked: Asked, session, territory, kind, feature_id: str) -> di
         except ValueError:
             return None
         filters = parse_filters(territory, {})
-        query = exports.pin_query(
+        query = pinrows.pin_query(
             territory, filters, comments=asked.comments, english=asked.english
         )
         row = session.execute(query.where(Pin.id == pin_id)).first()
