@@ -369,3 +369,17 @@ def test_the_endpoints_openapi_document_is_what_ogc_clients_read(client, rennes)
     assert doc["components"]["parameters"]["limit"]["schema"]["maximum"] == 10_000
     assert not any(path.startswith(("/api/v1", "/ogc")) for path in doc["paths"])
     assert client.get("/ogc/api?f=html").status_code == 400
+
+
+def test_ogc_pages_of_a_layer_come_from_the_layer_cache(app, client, pins, bearer):
+    """A client paging through hexagons does not recount the pins for every page."""
+    from tests.app.test_layer_cache import _reads_pins, statements
+
+    url = "/ogc/collections/rennes-hexagons-full/items?limit=1"
+    headers = bearer("police")
+    first = client.get(url, headers=headers).get_json()
+    with statements(app) as seen:
+        second = client.get(f"{url}&offset=1", headers=headers).get_json()
+    assert second["numberMatched"] == first["numberMatched"] == 2
+    assert second["features"][0]["id"] != first["features"][0]["id"]
+    assert _reads_pins(seen) == []

@@ -11,6 +11,7 @@ exports, so the OGC items and the files agree.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from urllib.parse import urlencode
 import shapely
 import sqlalchemy as sa
 
-from app.analysis import layers, release
+from app.analysis import cache, layers, release
 from app.analysis.counts import pin_conditions
 from app.analysis.filters import Filters, day_bound, parse_filters
 from app.errors import ValidationError
@@ -192,7 +193,7 @@ def items(asked: Asked, session, territory: Territory, kind: Kind) -> Answer:
     elif kind.name == "quartiers":
         page, matched = _quartier_page(session, territory, wanted)
     else:
-        every = _hexagon_features(territory, kind, wanted)
+        every = _hexagon_features(asked, territory, kind, wanted)
         page, matched = every[wanted.offset : wanted.offset + wanted.limit], len(every)
     collection_id = f"{territory.slug}-{kind.name}"
     return _ok(
@@ -254,10 +255,17 @@ def _pin_filters(territory: Territory, kind: Kind, wanted: Query) -> Filters:
     return filters
 
 
-def _hexagon_features(territory: Territory, kind: Kind, wanted: Query) -> list[dict]:
+def _hexagon_features(asked: Asked, territory: Territory, kind: Kind, wanted: Query):
+    """The whole layer, from the shared layer cache while the territory's data has not
+    changed (each page of a client's paging reads it; DESIGN §3)."""
     filters = _pin_filters(territory, kind, wanted)
+
+    def compute() -> bytes:
+        return json.dumps(layers.gis_layer(territory, filters, kind.name)).encode()
+
+    key = cache.cache_key(territory, f"ogc-{kind.name}", filters, asked.english)
     try:
-        features = layers.gis_layer(territory, filters, kind.name)
+        features = json.loads(cache.cached(territory, key, compute)[0])
     except ValidationError as exc:  # a filter the public release does not hold
         raise ParameterError(exc.fields, exc.message) from exc
     if wanted.bbox:
@@ -324,7 +332,7 @@ def _find_feature(asked: Asked, session, territory, kind, feature_id: str) -> di
         return _point_feature(row) if row else None
     size = {"size": asked.args["size"]} if "size" in asked.args else {}
     wanted = Query(LIMIT_MAX, 0, None, None, None, size)  # a cell's id is q:r at this size
-    for feature in _hexagon_features(territory, kind, wanted):
+    for feature in _hexagon_features(asked, territory, kind, wanted):
         if feature["id"] == feature_id:
             return feature
     return None
