@@ -142,9 +142,8 @@ def _ink(png: bytes) -> int:
     """How many pixels are not white."""
     import io
 
-    from PIL import Image
-
     import numpy as np
+    from PIL import Image
 
     pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
     return int((pixels != 255).any(axis=2).sum())
