@@ -100,3 +100,27 @@ def test_dashboard_layers_legends_and_filter(app, runner, rennes, live_server, p
     assert {u for u in page.requests if not u.startswith("blob:http://127.0.0.1:")}
     assert page.requests.hosts() - {None} == {"127.0.0.1"}
     assert all(u.startswith(("http://127.0.0.1:", "blob:http://127.0.0.1:")) for u in page.requests)
+
+
+def test_comparing_two_editions_adds_the_difference_layer(
+    client, make_workshop, live_server, page, make_user
+):
+    from tests.app.test_layers import _two_editions
+
+    a, b = _two_editions(client, make_workshop)
+    sign_in(page, live_server, make_user("police", "rennes").email)
+    page.goto(f"{live_server}/t/rennes/tableau-de-bord/")
+    expect(page.locator(READY)).to_have_count(1)
+    control = page.locator(".leaflet-control-layers-overlays")
+    expect(control.locator("label", has_text="Différence B − A")).to_have_count(0)
+    page.select_option("select[name=a]", str(a))
+    expect(page.locator(READY)).to_have_count(1)
+    page.select_option("select[name=b]", str(b))
+    expect(page.locator(READY)).to_have_count(1)
+    expect(control.locator("label", has_text="Différence B − A")).to_have_count(1)
+    expect(page.locator("aside.legend [data-layer=difference]")).to_be_visible()
+    assert f"a={a}" in page.url and f"b={b}" in page.url
+    page.select_option("select[name=b]", "")
+    expect(page.locator(READY)).to_have_count(1)
+    expect(control.locator("label", has_text="Différence B − A")).to_have_count(0)
+    expect(page.locator("aside.legend [data-layer=difference]")).to_be_hidden()
