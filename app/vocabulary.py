@@ -110,6 +110,7 @@ def palette() -> dict:
         "feeling": FEELING_COLOURS,
         "hotspot": {str(b): c for b, c in HOTSPOT_COLOURS.items()},
         "difference": DIFFERENCE_COLOURS,
+        "hexagon": {str(n): c for n, c in HEX_STEPS},  # from this many pins
         "action_status": ACTION_STATUS_COLOURS,
     }
 

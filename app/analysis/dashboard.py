@@ -1,8 +1,9 @@
 """The territory dashboard for police, coordinators and planners: density, hexagons,
 Gi* hot spots, the net layer and (for those who may) raw points, with filters.
 
-The map is described as data by :mod:`app.analysis.dashboard_map` from the same layer functions
-as the API, and drawn in the page by static/js/layermap.js.
+The page carries the map without data (:mod:`app.analysis.dashboard_map`); its script
+(static/js/dashboard.js) fetches the layers from the layers API with the page's filters
+and redraws them when a filter changes, without reloading.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ import base64
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from app import access, vocabulary
 from app.analysis import map_image
-from app.analysis.dashboard_map import build_map
+from app.analysis.dashboard_map import page_data, page_spec, raw_points
 from app.analysis.filters import parse_filters, parse_sets
 from app.errors import ValidationError
 from app.extensions import db
@@ -33,21 +34,39 @@ bp = Blueprint("dashboard", __name__, url_prefix="/t/<slug>/tableau-de-bord")
 @bp.get("/")
 @login_required
 def show(slug: str):
-    """The dashboard; filters come from the query string (a 422 page names bad ones)."""
+    """The dashboard; its script fetches the layers. Filters come from the query string
+    (a 422 page names bad ones, so the plain form works without the script)."""
     territory = access.territory_for(slug, *access.READERS)
-    args = {k: v for k, v in request.args.items() if v and k not in NOT_FILTERS}
-    args["full"] = "1"  # staff see every count (DESIGN §6)
-    sets = {k: args.pop(k) for k in ("a", "b") if k in args}
     try:
-        filters = parse_filters(territory, args)
-        compare = parse_sets(territory, sets) if sets else None
+        _filters(territory)
     except ValidationError as exc:
         return _page(territory, None, exc.fields), 422
-    spec, summary = build_map(territory, filters, compare)
-    return _page(territory, spec, {}, summary)
+    return _page(territory, page_spec(territory), {})
 
 
-def _page(territory, map_spec, errors, summary=None):
+@bp.get("/points.json")
+@login_required
+def points(slug: str):
+    """The raw points of the page's filters (audited; comments for who may read them);
+    bad filters: a JSON error naming them, as the layers API answers."""
+    territory = access.territory_for(slug, *access.READERS)
+    try:
+        filters, _compare = _filters(territory)
+    except ValidationError as exc:
+        body = {"error": "validation", "message": exc.message, "fields": exc.fields}
+        return jsonify(body), exc.status
+    return jsonify(raw_points(territory, filters))
+
+
+def _filters(territory):
+    """The page's filters (staff: full counts, DESIGN §6) and its comparison sets."""
+    args = {k: v for k, v in request.args.items() if v and k not in NOT_FILTERS}
+    args["full"] = "1"
+    sets = {k: args.pop(k) for k in ("a", "b") if k in args}
+    return parse_filters(territory, args), (parse_sets(territory, sets) if sets else None)
+
+
+def _page(territory, map_spec, errors):
     categories = db.session.scalars(sa.select(Category).order_by(Category.position)).all()
     workshops = db.session.scalars(
         sa.select(Workshop)
@@ -58,6 +77,7 @@ def _page(territory, map_spec, errors, summary=None):
         "dashboard/show.html",
         territory=territory,
         map_spec=map_spec,
+        dashboard=page_data(territory) if map_spec else None,
         errors=errors,
         args=request.args,
         file_args={k: v for k, v in request.args.items() if v and k not in ("a", "b")},
@@ -68,7 +88,6 @@ def _page(territory, map_spec, errors, summary=None):
         label=vocabulary.stored_label,
         hex_steps=vocabulary.HEX_STEPS,
         hotspot_colours=vocabulary.HOTSPOT_COLOURS,
-        summary=summary,
     )
 
 

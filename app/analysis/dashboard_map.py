@@ -1,94 +1,78 @@
-"""The dashboard's map, described as data: density, hexagons, hot spots, net, difference
-and raw points over the quartiers and streets (drawn in the page by static/js/layermap.js).
+"""The dashboard's map, described as data: the quartiers, streets and empty overlays the
+page draws (static/js/layermap.js), the texts and API addresses its script fills them
+from (static/js/dashboard.js fetches the layers API), and the raw points for those who
+may see them.
 
-Popups are lists of plain text lines: category labels and comments stay data and are
-inserted as text by the browser, never as markup or template source.
+Popups are plain text lines: category labels and comments stay data and are inserted as
+text by the browser, never as markup or template source.
 """
 
 from __future__ import annotations
 
-import base64
-
 import shapely
 import sqlalchemy as sa
-from flask import request
+from flask import request, url_for
 from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 
 from app import access, audit
 from app.analysis import layers
 from app.analysis.counts import pin_conditions
-from app.analysis.density import density_image
 from app.extensions import db
 from app.models import Category, Pin
 from app.territories import maps
-from app.vocabulary import (
-    DIFFERENCE_COLOURS,
-    FEELING_COLOURS,
-    HEX_STEPS,
-    HOTSPOT_COLOURS,
-    TIME_LABELS,
-    stored_label,
-)
+from app.vocabulary import HOTSPOT_COLOURS, TIME_LABELS, stored_label
 
 RAW_POINT_LIMIT = 5000  # points drawn at most on the dashboard
+# The overlays the page offers, by machine name; the first four are those the server can
+# draw into the PNG/PDF (app/analysis/map_image.py).
+OVERLAYS = ("density", "hexagons", "hotspots", "net", "difference", "points")
 
 
-def build_map(territory, filters, compare=None) -> tuple[dict, dict]:
-    """The map's description and the totals of its hexagons."""
+def page_spec(territory) -> dict:
+    """The map without data: outlines, streets, tiles and one empty overlay per layer."""
     spec = maps.base_spec(territory)
     spec["control"] = True
-    hexagons, summary = _hexagons(territory, filters)
-    hot = layers.hotspot_layer(territory, filters)
-    summary["hotspots"] = hot.meta
-    spec["layers"] += [_density(territory, filters), hexagons, hotspot_group(hot)]
-    spec["layers"].append(_net(territory, filters))
-    if compare:
-        spec["layers"].append(_difference(territory, filters, *compare))
-    spec["layers"].append(_raw_points(territory, filters))
-    return spec, summary
-
-
-def _density(territory, filters) -> dict:
-    image = density_image(territory, filters)
-    if image is None:
-        return maps.image_layer(_("Densité"), True, None, id="density")
-    png, bbox, _bandwidth = image
-    url = "data:image/png;base64," + base64.b64encode(png).decode()
-    return maps.image_layer(_("Densité"), True, url, bbox, id="density")
-
-
-def _hex_colour(total: int) -> str:
-    colour = HEX_STEPS[0][1]
-    for threshold, step_colour in HEX_STEPS:
-        if total >= threshold:
-            colour = step_colour
-    return colour
-
-
-def _hexagons(territory, filters) -> tuple[dict, dict]:
-    """The hexagon layer and the totals it shows."""
-    layer = layers.hexagon_layer(territory, filters)
-    group = maps.layer(_("Hexagones"), False, id="hexagons")
-    for feature in layer.features:
-        props = feature["properties"]
-        lines = [
-            _(
-                "%(n)d points : %(u)d insécurité, %(s)d sécurité",
-                n=props["total"],
-                u=props["unsafe"],
-                s=props["safe"],
-            )
-        ]
-        lines += [f"{label} ({count})" for label, count in props["top_categories"]]
-        style = {**maps.cell_style(_hex_colour(props["total"]), 0.7), "color": "#555"}
-        group["features"].append(maps.feature(feature["geometry"], style, lines))
-    summary = {
-        "unsafe": sum(f["properties"]["unsafe"] for f in layer.features),
-        "safe": sum(f["properties"]["safe"] for f in layer.features),
-        "cells": len(layer.features),
+    names = {
+        "density": _("Densité"),
+        "hexagons": _("Hexagones"),
+        "hotspots": _("Points chauds (Gi*)"),
+        "net": _("Ressenti net"),
+        "difference": _("Différence B − A"),
+        "points": _("Points"),
     }
-    return group, summary
+    spec["layers"] = [maps.image_layer(names["density"], True, None, id="density")]
+    spec["layers"] += [maps.layer(names[n], False, id=n) for n in OVERLAYS[1:]]
+    return spec
+
+
+def page_data(territory) -> dict:
+    """What static/js/dashboard.js needs besides the palette: where the layers are, and
+    the translated texts of popups and summary (``%(name)d`` placeholders it fills)."""
+    api = {n: url_for(f"layers.{n}", slug=territory.slug) for n in OVERLAYS[1:4]}
+    api["density"] = url_for("layers.density_png", slug=territory.slug)
+    api["difference"] = url_for("layers.difference", slug=territory.slug)
+    api["points"] = url_for("dashboard.points", slug=territory.slug)
+    return {
+        "api": api,
+        "full": access.staff(territory),
+        "texts": {
+            # gettext without variables: the translated pattern, filled in by the script.
+            "summary": _("%(n)d points : %(u)d insécurité, %(s)d sécurité, dans %(c)d hexagones."),
+            "hexagon": _("%(n)d points : %(u)d insécurité, %(s)d sécurité"),
+            "hotspot": _("Gi* z = %(z)s, confiance %(level)s"),
+            "net": _("Net : %(net)s"),
+            "difference": _("A : %(a)d points, B : %(b)d points"),
+            "window": _(
+                "Un point chaud est une zone où les points sont significativement plus "
+                "nombreux qu’ailleurs dans les quartiers enquêtés (%(quartiers)s : %(cells)d "
+                "hexagones, vides compris), voisinage de %(distance)d m, correction du taux "
+                "de fausses découvertes."
+            ),
+            "loading": _("Chargement des couches…"),
+            "failed": _("Les couches n’ont pas pu être chargées."),
+        },
+    }
 
 
 def hotspots(territory, filters, show: bool = False) -> dict:
@@ -111,34 +95,9 @@ def hotspot_group(layer, show: bool = False) -> dict:
     return group
 
 
-def _net(territory, filters) -> dict:
-    group = maps.layer(_("Ressenti net"), False, id="net")
-    if not filters.feeling:
-        for feature in layers.net_layer(territory, filters).features:
-            props = feature["properties"]
-            colour = FEELING_COLOURS["unsafe" if props["net"] > 0 else "safe"]
-            style = maps.cell_style(colour, 0.15 + 0.6 * abs(props["net"]))
-            text = _("Net : %(net)s", net=props["net"])
-            group["features"].append(maps.feature(feature["geometry"], style, [text]))
-    return group
-
-
-def _difference(territory, filters, a, b) -> dict:
-    """B's share of pins minus A's, per hexagon: red where B weighs more, blue less."""
-    group = maps.layer(_("Différence B − A"), True)
-    features = layers.difference_layer(territory, filters, a, b).features
-    top = max((abs(f["properties"]["difference"]) for f in features), default=0) or 1
-    for feature in features:
-        props = feature["properties"]
-        colour = DIFFERENCE_COLOURS["b" if props["difference"] > 0 else "a"]
-        style = maps.cell_style(colour, 0.1 + 0.7 * abs(props["difference"]) / top)
-        text = _("A : %(a)d points, B : %(b)d points", a=props["a"], b=props["b"])
-        group["features"].append(maps.feature(feature["geometry"], style, [text]))
-    return group
-
-
-def _raw_points(territory, filters) -> dict:
-    """Individual pins; approved comments only, and only for the roles of DESIGN §6."""
+def raw_points(territory, filters) -> dict:
+    """Individual pins as GeoJSON (``feeling`` and one text line each); approved comments
+    only, and only for the roles of DESIGN §6. Every call is audited."""
     pins = db.session.scalars(
         sa.select(Pin)
         .where(*pin_conditions(territory, filters))
@@ -156,18 +115,12 @@ def _raw_points(territory, filters) -> dict:
     )
     db.session.commit()
     labels = {c.id: stored_label(c) for c in db.session.scalars(sa.select(Category))}
-    group = maps.layer(_("Points"), False)
+    features = []
     for pin in pins:
         text = f"{labels.get(pin.category_id, '')} · {TIME_LABELS[pin.time_of_day]}"
         if with_comments and pin.comment_status == "approved" and pin.comment:
             text += f" — « {pin.comment} »"
-        style = {
-            "radius": 4,
-            "weight": 1,
-            "color": "#fff",
-            "fillColor": FEELING_COLOURS[pin.feeling],
-            "fillOpacity": 0.9,
-        }
         geometry = shapely.geometry.mapping(to_shape(pin.geom))
-        group["features"].append(maps.feature(geometry, style, [text]))
-    return group
+        props = {"feeling": pin.feeling, "text": text}
+        features.append({"type": "Feature", "geometry": geometry, "properties": props})
+    return {"type": "FeatureCollection", "features": features}

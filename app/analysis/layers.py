@@ -215,6 +215,24 @@ def density_png(slug: str):
     when nothing is left to show."""
     territory = territory_or_404(slug)
     filters = parse_filters(territory, request.args)
+
+    def compute() -> bytes:  # the headers' values, then the picture
+        png, bounds, bandwidth = _density_png(territory, filters)
+        head = ",".join(f"{v:.6f}" for v in bounds) + f"\n{bandwidth:.1f}\n"
+        return head.encode() + png
+
+    key = cache.cache_key(territory, "density.png", filters)
+    body, hit = cache.cached(territory, key, compute)
+    bounds, bandwidth, png = body.split(b"\n", 2)
+    response = make_response(png)
+    response.mimetype = "image/png"
+    response.headers["X-Bounds"] = bounds.decode()
+    response.headers["X-Bandwidth-M"] = bandwidth.decode()
+    response.headers["X-Cache"] = "hit" if hit else "miss"
+    return response
+
+
+def _density_png(territory: Territory, filters: Filters):
     image = density_image(territory, filters)
     if image is None:  # a transparent pixel over the territory, and why
         from geo.raster import encode_png  # scipy: heavy, loaded late
@@ -222,12 +240,7 @@ def density_png(slug: str):
         west_south, east_north = places.territory_bounds(territory) or [[0, 0], [0, 0]]
         bounds = (west_south[1], west_south[0], east_north[1], east_north[0])
         image = (encode_png(np.zeros((1, 1, 4), dtype=np.uint8)), bounds, 0.0)
-    png, bounds, bandwidth = image
-    response = make_response(png)
-    response.mimetype = "image/png"
-    response.headers["X-Bounds"] = ",".join(f"{v:.6f}" for v in bounds)
-    response.headers["X-Bandwidth-M"] = f"{bandwidth:.1f}"
-    return response
+    return image
 
 
 def difference_layer(territory: Territory, filters: Filters, a: list[int], b: list[int]) -> Layer:

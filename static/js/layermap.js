@@ -85,14 +85,14 @@ export function drawLayerMap(element, spec) {
   }
   addStreets(map, spec.streets);
   const outline = quartierLayer(spec.quartiers).addTo(map);
-  map.overlaysById = []; // {id, layer} of the overlays with a machine name (dashboard.js)
+  map.overlaysById = []; // {id, layer, name} of the overlays with a machine name (dashboard.js)
   for (const layerSpec of spec.layers) {
     const layer = overlay(layerSpec);
     if (layerSpec.show) layer.addTo(map);
     overlays[asHtmlText(layerSpec.name)] = layer;
-    if (layerSpec.id) map.overlaysById.push({ id: layerSpec.id, layer });
+    if (layerSpec.id) map.overlaysById.push({ id: layerSpec.id, layer, name: layerSpec.name });
   }
-  if (spec.control) L.control.layers({}, overlays, { collapsed: false }).addTo(map);
+  if (spec.control) map.layerControl = L.control.layers({}, overlays, { collapsed: false }).addTo(map);
   if (spec.bounds) map.fitBounds(spec.bounds);
   else if (outline.getBounds().isValid()) map.fitBounds(outline.getBounds(), { padding: [8, 8] });
   else map.setView([46.6, 2.4], 5); // no quartier yet: France

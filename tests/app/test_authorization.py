@@ -166,6 +166,10 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         {**territory_readers(200), "planner": 403, "planner_token": 403},
     ),
     ("GET", "/t/<slug>/tableau-de-bord/"): ("/t/rennes/tableau-de-bord/", territory_readers(200)),
+    ("GET", "/t/<slug>/tableau-de-bord/points.json"): (
+        "/t/rennes/tableau-de-bord/points.json",
+        territory_readers(200),
+    ),
     ("GET", "/t/<slug>/tableau-de-bord/carte.png"): (
         "/t/rennes/tableau-de-bord/carte.png?layers=hexagons",
         territory_readers(200),

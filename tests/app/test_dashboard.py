@@ -14,31 +14,54 @@ from tests.conftest import login
 URL = "/t/rennes/tableau-de-bord/"
 
 
-def _summary(page: str) -> tuple[int, int, int]:
-    from tests.helpers import page_text
-
-    found = re.search(r"(\d+) points : (\d+) insécurité, (\d+) sécurité", page_text(page))
-    return tuple(int(v) for v in found.groups())
+API = "/api/v1/territories/rennes/layers"
+PAGE_BUDGET = 400_000  # bytes, at demo scale (issue 14)
 
 
-def _layer_names(page: str) -> list[str]:
-    """The layers the map offers, from its JSON data island."""
+def _summary(client, query: str = "") -> tuple[int, int, int]:
+    """The page's summary line, as its script computes it: the staff hexagons of the
+    page's filters, summed."""
+    body = client.get(f"{API}/hexagons?full=1&{query}").get_json()
+    unsafe = sum(f["properties"]["unsafe"] for f in body["features"])
+    safe = sum(f["properties"]["safe"] for f in body["features"])
+    return unsafe + safe, unsafe, safe
+
+
+def _island(page: str, name: str) -> dict:
     import json
 
-    island = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page)
-    return [layer["name"] for layer in json.loads(island.group(1))["layers"]]
+    island = re.search(rf'<script type="application/json" id="{name}">(.*?)</script>', page)
+    return json.loads(island.group(1))
 
 
 def test_dashboard_shows_the_four_layers_with_legends(app, client, demo, make_user):
     login(client, make_user("police", "rennes").email)
-    page = client.get(URL).get_data(as_text=True)
-    total, unsafe, safe = _summary(page)
-    assert total == unsafe + safe == 320 and unsafe > safe
-    layers = _layer_names(page)
+    response = client.get(URL)
+    assert response.status_code == 200 and len(response.data) < PAGE_BUDGET
+    page = response.get_data(as_text=True)
+    spec = _island(page, "map-data")
+    layers = [layer["name"] for layer in spec["layers"]]
     for layer in ("Densité", "Hexagones", "Points chauds (Gi*)", "Ressenti net", "Points"):
         assert layer in layers, layers
+    # The map comes without data: the script fetches the layers from the API.
+    for layer in spec["layers"]:
+        assert not layer.get("features") and not layer.get("image"), layer["name"]
+    assert "data:image/png;base64," not in page
+    dashboard = _island(page, "dashboard-data")
+    assert dashboard["full"] is True
+    assert dashboard["api"]["hexagons"] == f"{API}/hexagons"
+    assert dashboard["api"]["points"] == f"{URL}points.json"
     assert "Légende" in page and "point chaud, 99 %" in page
-    assert "data:image/png;base64," in page  # the density overlay
+    total, unsafe, safe = _summary(client)
+    assert total == unsafe + safe == 320 and unsafe > safe
+    density = client.get(f"{API}/density.png?full=1")
+    assert density.status_code == 200 and density.headers["X-Bounds"]
+    with app.app_context():
+        assert not db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "points.viewed")
+        )  # no points sent, none audited
+    points = client.get(f"{URL}points.json")
+    assert points.status_code == 200 and len(points.get_json()["features"]) == 320
     with app.app_context():
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "points.viewed"))
         assert event.details["view"] == "dashboard" and event.details["count"] == 320
@@ -46,9 +69,13 @@ def test_dashboard_shows_the_four_layers_with_legends(app, client, demo, make_us
 
 def test_filtering_to_one_category_changes_the_counts(client, demo, make_user):
     login(client, make_user("coordinator", "rennes").email)
-    every = _summary(client.get(URL).get_data(as_text=True))
-    lighting = _summary(client.get(f"{URL}?category=lighting").get_data(as_text=True))
+    every = _summary(client)
+    lighting = _summary(client, "category=lighting")
     assert 0 < lighting[0] < every[0] and lighting[2] == 0  # lighting is an unsafe category
+    page = client.get(f"{URL}?category=lighting").get_data(as_text=True)  # a plain GET
+    assert '<option value="lighting" selected>' in page
+    points = client.get(f"{URL}points.json?category=lighting").get_json()["features"]
+    assert len(points) == lighting[0]
 
 
 def test_bad_filters_are_named_in_french(client, demo, make_user):
@@ -57,6 +84,8 @@ def test_bad_filters_are_named_in_french(client, demo, make_user):
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "Filtres invalides" in page and "<strong>size</strong>" in page
+    bad = client.get(f"{URL}points.json?size=1")
+    assert bad.status_code == 422 and "size" in bad.get_json()["fields"]
 
 
 def test_planners_see_points_without_comments(client, demo, make_user, app):
@@ -66,19 +95,26 @@ def test_planners_see_points_without_comments(client, demo, make_user, app):
         )
         db.session.commit()
     login(client, make_user("planner", "rennes").email)
-    page = client.get(URL).get_data(as_text=True)
-    assert "éclairage en panne" not in page.lower()
+    planner = client.get(f"{URL}points.json").get_data(as_text=True)
+    assert "éclairage en panne" not in planner.lower() and "Feature" in planner
     police = app.test_client()
     login(police, make_user("police", "rennes", email="p2@example.org").email)
-    assert "clairage en panne" in police.get(URL).get_data(as_text=True)
+    assert "clairage en panne" in police.get(f"{URL}points.json").get_data(as_text=True)
+    assert client.get(f"{URL}points.json?full=1").status_code == 200
+    anonymous = app.test_client().get(f"{URL}points.json")
+    assert anonymous.status_code in (302, 401)
 
 
 def test_legend_says_what_hot_spots_are_compared_with(client, demo, make_user):
-    """Gi*'s window and distance band, in French, under the hot-spot swatches."""
+    """Gi*'s window and distance band, in French, under the hot-spot swatches: the
+    page's script fills the pattern from the hot-spot layer's window."""
     login(client, make_user("police", "rennes").email)
-    page = client.get("/t/rennes/tableau-de-bord/").get_data(as_text=True)
-    assert "ailleurs dans les quartiers enquêtés (Bréquigny, Le Blosne, Sud gare" in page
-    assert "voisinage de 520 m" in page
+    page = client.get(URL).get_data(as_text=True)
+    pattern = _island(page, "dashboard-data")["texts"]["window"]
+    assert "ailleurs dans les quartiers enquêtés (%(quartiers)s : %(cells)d" in pattern
+    hot = client.get(f"{API}/hotspots?full=1").get_json()
+    assert ", ".join(hot["window"]["quartiers"]).startswith("Bréquigny, Le Blosne, Sud gare")
+    assert round(hot["distance_m"]) == 520
 
 
 def test_filters_and_popups_speak_the_readers_language(client, demo, make_user):
@@ -94,7 +130,11 @@ def test_filters_and_popups_speak_the_readers_language(client, demo, make_user):
     english = response.get_data(as_text=True)
     assert '<option value="night" >Night</option>' in english
     assert ">Lighting</option>" in english and ">Éclairage</option>" not in english
-    for page in (french, english):
+    assert "hexagons." in _island(english, "dashboard-data")["texts"]["summary"]
+    points_fr = client.get(f"{URL}points.json").get_data(as_text=True)
+    points_en = client.get(f"{URL}points.json?lang=en").get_data(as_text=True)
+    assert "La nuit" in points_fr and "Night" in points_en
+    for page in (french, english, points_fr, points_en):
         assert ">night</option>" not in page and "· night" not in page
 
 

@@ -183,7 +183,11 @@ def test_dashboard_draws_the_difference(client, make_workshop, make_user):
     a, b = _two_editions(client, make_workshop)
     login(client, make_user("coordinator", "rennes").email)
     page = client.get(f"/t/rennes/tableau-de-bord/?a={a}&b={b}").get_data(as_text=True)
-    assert "Différence B − A" in page and "A : 4 points, B : 6 points" in page
+    # The page offers the layer; its script fetches the cells and writes the popups
+    # from the translated pattern.
+    assert "Différence B − A" in page and "A : %(a)d points, B : %(b)d points" in page
+    cells = client.get(f"{BASE}/difference?a={a}&b={b}&full=1").get_json()["features"]
+    assert (4, 6) in [(f["properties"]["a"], f["properties"]["b"]) for f in cells]
 
 
 def test_all_pins_in_one_cell(client, make_workshop, make_user):

@@ -91,8 +91,11 @@ def _strings(value):
             yield from _strings(item)
 
 
-def _check(page: str) -> None:
+def _check(page: str, data: list | None = None) -> None:
+    """``data``: JSON the page's script fetches (the dashboard's layers), checked like
+    the page's islands."""
     islands = [body for attrs, body in SCRIPT.findall(page) if ISLAND in attrs]
+    islands += [json.dumps(body) for body in data or []]
     code = [body for attrs, body in SCRIPT.findall(page) if ISLAND not in attrs]
     outside = SCRIPT.sub(lambda m: "" if ISLAND in m.group(1) else m.group(0), page)
     assert not EVALUATED.search(outside)  # nothing was evaluated
@@ -103,12 +106,25 @@ def _check(page: str) -> None:
     assert not any(EVALUATED.search(text) for text in texts if not text.startswith("data:"))
 
 
+# What the dashboard's script fetches: the raw points and the hexagons (top categories).
+DASHBOARD_DATA = (
+    "/t/rennes/tableau-de-bord/points.json",
+    "/api/v1/territories/rennes/layers/hexagons?full=1",
+)
+
+
 @pytest.mark.parametrize(("role", "path"), STAFF_PAGES)
 def test_staff_map_pages_keep_text_as_data(client, poisoned, make_user, role, path):
     login(client, make_user(role, "rennes").email)
     response = client.get(path.format(**poisoned))
     assert response.status_code == 200
-    _check(response.get_data(as_text=True))
+    data = []
+    if "tableau-de-bord" in path:
+        for url in DASHBOARD_DATA:
+            fetched = client.get(url)
+            assert fetched.status_code == 200 and fetched.is_json, url
+            data.append(fetched.get_json())
+    _check(response.get_data(as_text=True), data)
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
@@ -124,10 +140,7 @@ def test_popups_are_plain_text_lines(app, rennes, poisoned, make_user):
     for role in ("police", "planner"):
         client = app.test_client()
         login(client, make_user(role, "rennes").email)
-        page = client.get("/t/rennes/tableau-de-bord/").get_data(as_text=True)
-        island = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page)
-        spec = json.loads(island.group(1))
-        points = next(layer for layer in spec["layers"] if layer["name"] == "Points")
-        pages[role] = [f["properties"]["popup"]["lines"] for f in points["features"]]
-    assert pages["police"][0] == [f"{PAYLOAD} · La nuit — « {PAYLOAD} »"]
-    assert pages["planner"][0] == [f"{PAYLOAD} · La nuit"]
+        points = client.get("/t/rennes/tableau-de-bord/points.json").get_json()
+        pages[role] = [f["properties"]["text"] for f in points["features"]]
+    assert pages["police"][0] == f"{PAYLOAD} · La nuit — « {PAYLOAD} »"
+    assert pages["planner"][0] == f"{PAYLOAD} · La nuit"
