@@ -508,9 +508,9 @@ class PublicRelease(db.Model):
 
 
 class DataVersion(db.Model):
-    """A counter per territory that every write the layers read adds one to (pins,
-    releases, quartiers; database triggers, migration 0013): cached layers are valid
-    while it is unchanged. No row yet means version 0."""
+    """A version per territory that every write the layers read renews (pins, releases,
+    quartiers; database triggers, migration 0013, from one sequence so that a version is
+    never given twice): cached layers are valid while it is unchanged. No row: 0."""
 
     __tablename__ = "data_version"
 

@@ -1,9 +1,10 @@
 """A data version per territory, bumped by every write the layers read, and the shared
 layer cache keyed on it
 
-``data_version`` holds one counter per territory. Statement triggers on ``pin`` (insert,
-update, delete), ``public_release`` (insert, delete) and ``quartier`` (any write) add one
-to the counters of the territories the statement touched, so a cached layer is valid
+``data_version`` holds one version per territory. Statement triggers on ``pin`` (insert,
+update, delete), ``public_release`` (insert, delete) and ``quartier`` (any write) give
+the territories the statement touched a new version from one sequence (never reused,
+even when a territory is deleted and made again), so a cached layer is valid
 while its territory's counter is unchanged — for every worker and node, as the counter
 lives in the database (DESIGN §3). It is a table of its own rather than a column of
 ``territory`` so that pin writes never lock the territory row.
@@ -59,14 +60,18 @@ def upgrade():
         ),
         prefixes=["UNLOGGED"],
     )
+    # One sequence for every territory: a version is never given twice, even after a
+    # territory is deleted and made again, so a stored document can never match new data.
+    op.execute("CREATE SEQUENCE data_version_seq")
     op.execute(
         """
         CREATE FUNCTION bump_data_version() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             INSERT INTO data_version AS d (territory_id, version)
-            SELECT DISTINCT territory_id, 1 FROM changed WHERE territory_id IS NOT NULL
-            ORDER BY territory_id
-            ON CONFLICT (territory_id) DO UPDATE SET version = d.version + 1;
+            SELECT territory_id, nextval('data_version_seq')
+            FROM (SELECT DISTINCT territory_id FROM changed
+                  WHERE territory_id IS NOT NULL ORDER BY territory_id) AS touched
+            ON CONFLICT (territory_id) DO UPDATE SET version = EXCLUDED.version;
             RETURN NULL;
         END $$
         """
@@ -85,5 +90,6 @@ def downgrade():
         for event in events:
             op.execute(f"DROP TRIGGER {table}_bump_data_version_{event.lower()} ON {table}")
     op.execute("DROP FUNCTION bump_data_version()")
+    op.execute("DROP SEQUENCE data_version_seq")
     op.drop_table("layer_cache")
     op.drop_table("data_version")

@@ -134,3 +134,25 @@ def test_quartier_changes_invalidate(app, client, rennes, make_user):
         db.session.execute(sa.text("UPDATE quartier SET name = name || ' ' WHERE code = 'Q.11'"))
         db.session.commit()
     assert client.get(f"{BASE}/hexagons").headers["X-Cache"] == "miss"
+
+
+def test_a_version_is_never_given_twice(app, client, workshop, make_user):
+    """Versions come from one sequence: a territory deleted and made again (its version
+    row gone with it) cannot meet a document stored for its former data."""
+    from app.models import DataVersion
+
+    login(client, make_user("police", "rennes").email)
+    url = f"{BASE}/hexagons?full=1"
+    client.get(url)
+    with app.app_context():
+        before = db.session.scalar(sa.select(DataVersion.version))
+        db.session.execute(sa.delete(DataVersion))  # as when the territory is deleted
+        db.session.execute(sa.text("UPDATE quartier SET name = name WHERE false"))
+        db.session.commit()
+    assert client.get(url).headers["X-Cache"] == "miss"  # version 0 now
+    code = workshop["codes"][0]
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    with app.app_context():
+        after = db.session.scalar(sa.select(DataVersion.version))
+    assert after > before
+    assert client.get(url).get_json()["features"][0]["properties"]["total"] == 4
