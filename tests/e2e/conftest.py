@@ -24,6 +24,13 @@ from tests.app.conftest import (  # noqa: F401
 from tests.helpers import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
+# A cheap Android phone, as residents hold it: touch, 360×640, French.
+PHONE = {
+    "viewport": {"width": 360, "height": 640},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "fr-FR",
+}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -66,3 +73,12 @@ def sign_in(page, base: str, email: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+@pytest.fixture
+def phone(browser):
+    """A page in a phone context (:data:`PHONE`)."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -4,27 +4,11 @@ is checked by the same helper (tests/e2e/axe.py) where it is tested."""
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_no_axe_violations, axe_violations
 from tests.e2e.conftest import sign_in
 from tests.helpers import BLOSNE_2, pin_body
-
-PHONE = {
-    "viewport": {"width": 360, "height": 640},
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "fr-FR",
-}
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def _place_pins(client, code: str, count: int) -> None:

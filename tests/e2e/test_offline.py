@@ -15,15 +15,8 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.extensions import db
 from app.models import Category, Pin
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import PHONE, sign_in
 from tests.helpers import app_config
-
-PHONE = {
-    "viewport": {"width": 360, "height": 640},
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "fr-FR",
-}
 
 # Every URL held in Cache Storage (evaluate runs through DevTools, outside the page's CSP).
 CACHED_URLS = """async () => {

@@ -13,7 +13,8 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Category, Pin
 from tests.e2e.axe import assert_no_axe_violations
-from tests.e2e.test_pinning import PHONE, open_pin_page, touch_drag
+from tests.e2e.conftest import PHONE
+from tests.e2e.test_pinning import open_pin_page, touch_drag
 
 TOUCH_TARGET = 44
 

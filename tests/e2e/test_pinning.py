@@ -11,14 +11,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Category, Pin
-from tests.e2e.conftest import sign_in
-
-PHONE = {
-    "viewport": {"width": 360, "height": 640},
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "fr-FR",
-}
+from tests.e2e.conftest import PHONE, sign_in
 
 
 def pins_in_db(app) -> list[dict]:

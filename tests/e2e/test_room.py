@@ -13,23 +13,9 @@ from tests.e2e.axe import assert_no_axe_violations
 from tests.e2e.conftest import sign_in
 from tests.helpers import BLOSNE_2, pin_body
 
-PHONE = {
-    "viewport": {"width": 360, "height": 640},
-    "is_mobile": True,
-    "has_touch": True,
-    "locale": "fr-FR",
-}
 PROJECTOR = {"viewport": {"width": 1920, "height": 1080}, "locale": "fr-FR"}
 MIN_TARGET_PX = 44
 MIN_PROJECTED_TEXT_PX = 32
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 @pytest.fixture
