@@ -1,8 +1,12 @@
-"""A fresh database for a benchmark, in the embedded cluster (or BENCH_DATABASE_URL)."""
+"""A fresh database for a benchmark, in the embedded cluster (or BENCH_DATABASE_URL),
+and a wait for a server the benchmark started."""
 
 from __future__ import annotations
 
+import http.client
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import psycopg
@@ -28,3 +32,17 @@ def fresh_database(name: str) -> tuple[str, dict]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return cluster.url(name), {**params, "dbname": name}
+
+
+def wait_healthy(server: subprocess.Popen, port: int) -> subprocess.Popen:
+    """Return ``server`` once it answers ``/healthz`` on 127.0.0.1:``port`` (30 s at most)."""
+    for _ in range(300):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the server did not start")

@@ -25,7 +25,6 @@ Budgets (issue 14, demo scale): page ≤ 400 kB served in ≤ 300 ms; a filter c
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import platform
 import shutil
@@ -40,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import fresh_database  # noqa: E402
+from bench.benchdb import fresh_database, wait_healthy  # noqa: E402
 
 DATABASE = "ressenti_bench_dashboard"
 ANCHOR = "8e49507"  # main before the dashboard fetched its layers
@@ -104,16 +103,7 @@ def serve(root: Path, url: str, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(300):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
+    return wait_healthy(server, port)
 
 
 def sign_in(page, base: str) -> None:

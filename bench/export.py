@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import fresh_database  # noqa: E402
+from bench.benchdb import fresh_database, wait_healthy  # noqa: E402
 from bench.layers import load_pins, prepare  # noqa: E402
 
 DATABASE = "ressenti_bench_export"
@@ -101,16 +101,7 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(300):  # the worker is up once it answers
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
+    return wait_healthy(server, port)
 
 
 def worker_pid(master: int) -> int:
