@@ -25,9 +25,6 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.models import TIMES_OF_DAY, Category, Workshop
 
-# Query parameters of the page that are not layer filters: the interface language.
-NOT_FILTERS = ("lang",)
-
 bp = Blueprint("dashboard", __name__, url_prefix="/t/<slug>/tableau-de-bord")
 
 
@@ -60,7 +57,7 @@ def points(slug: str):
 
 def _filters(territory):
     """The page's filters (staff: full counts, DESIGN §6) and its comparison sets."""
-    args = {k: v for k, v in request.args.items() if v and k not in NOT_FILTERS}
+    args = {k: v for k, v in request.args.items() if v}
     args["full"] = "1"
     sets = {k: args.pop(k) for k in ("a", "b") if k in args}
     return parse_filters(territory, args), (parse_sets(territory, sets) if sets else None)
@@ -98,7 +95,7 @@ def _image_request(slug: str):
     """The territory, its filters (staff: full counts), the layers to draw and the bbox,
     from the query string; 422 naming a bad one."""
     territory = access.territory_for(slug, *access.READERS)
-    skip = (*NOT_FILTERS, "layers", "bbox", "a", "b")
+    skip = ("layers", "bbox", "a", "b")
     args = {k: v for k, v in request.args.items() if v and k not in skip}
     args["full"] = "1"
     filters = parse_filters(territory, args)

@@ -41,6 +41,8 @@ FILTER_PARAMS = (
     openapi.query("bandwidth", {"type": "number"}, "Density bandwidth in metres (20 to 10000)."),
     openapi.query("full", openapi.text(enum=["0", "1", "true", "false"]), "Unsuppressed (staff)."),
 )
+# The interface language (app.select_locale) may ride on any URL: never a filter.
+LANGUAGE_PARAM = "lang"
 SIZE_RANGE = (25.0, 5000.0)
 BANDWIDTH_RANGE = (20.0, 10000.0)
 
@@ -79,7 +81,7 @@ def parse_filters(territory: Territory, args, compare: bool = False) -> Filters:
     errors: dict[str, str] = {}
     allowed = [n for n in FILTERS if n != "workshop"] + ["a", "b"] if compare else FILTERS
     for name in args:
-        if name not in allowed:
+        if name not in allowed and name != LANGUAGE_PARAM:
             errors[name] = _(
                 "Filtre inconnu ; filtres possibles : %(names)s.", names=", ".join(allowed)
             )

@@ -76,10 +76,12 @@ def _street_points(territory, quartiers, count: int, rng) -> list[Point]:
     lines = [
         to_shape(g)
         for g in db.session.scalars(
-            sa.select(Street.geom).where(
+            sa.select(Street.geom)
+            .where(
                 Street.territory_id == territory.id,
                 sa.func.ST_Intersects(Street.geom, from_shape(area, srid=4326)),
             )
+            .order_by(Street.id)  # the same demo every time: the seed draws from this order
         )
     ]
     if not lines:  # no streets imported: uniform points in the quartiers

@@ -366,3 +366,9 @@ def test_trends_across_three_editions(app, client, make_workshop, make_user):
     few = client.get(f"{BASE}/trends?full=1&workshop={two}")
     assert few.status_code == 200 and few.get_json()["features"] == []
     assert "au moins 3" in few.get_json()["message"]
+
+
+def test_the_interface_language_is_no_filter(client, rennes):
+    english = client.get(f"{BASE}/hexagons?lang=en")
+    assert english.status_code == 200
+    assert english.get_json()["message"] == "No point matches these filters."
