@@ -22,6 +22,7 @@ from shapely.geometry import shape
 from app import access, openapi, vocabulary
 from app.analysis import layers, release
 from app.analysis.filters import parse_filters
+from app.errors import RETRY_AFTER
 from app.extensions import db
 from app.followup.maps import public_quartier_map
 from app.models import Action, Category, Quartier, Territory
@@ -37,7 +38,7 @@ def healthz():
         db.session.execute(sa.text("SELECT postgis_lib_version()"))
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
-        return jsonify(status="error", database="unavailable"), 503
+        return jsonify(status="error", database="unavailable"), 503, {"Retry-After": RETRY_AFTER}
     return jsonify(status="ok", database="ok")
 
 
