@@ -1,6 +1,6 @@
 """Command-line interface: ``flask localdb``, ``flask territories``, ``flask quartiers``,
-``flask streets`` and ``flask demo``. Each command parses, calls geo/ or the models,
-commits once and prints one summary line."""
+``flask streets``, ``flask demo`` (and ``flask backup``, in :mod:`app.backup`). Each
+command parses, calls geo/ or the models, commits once and prints one summary line."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from app import audit
 from app.accounts.users_cli import users_cli
 from app.analysis import release
+from app.backup import backup_cli
 from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.localdb import LocalCluster, LocalDBError
@@ -40,6 +41,7 @@ def register(app: Flask) -> None:
         users_cli,
         retention_cli,
         release_cli,
+        backup_cli,
     )
     for group in groups:
         app.cli.add_command(group)
