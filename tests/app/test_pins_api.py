@@ -528,3 +528,33 @@ def test_gunicorn_logs_no_ip_with_a_pin_write(code, gunicorn):
         time.sleep(0.1)
     assert "Invalid request" in log.read_text()
     assert "127.0.0.1" not in log.read_text().split("Listening at")[-1]
+
+
+def _post_chunked(url: str, size: int) -> int:
+    """POST ``size`` bytes of JSON with ``Transfer-Encoding: chunked`` (no length), as a
+    client streaming its body does; the status the server answers."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    chunks = (b'{"comment": "', *[b"x" * 65536] * (size // 65536), b'"}')
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request(
+            "POST",
+            parts.path,
+            body=iter(chunks),
+            encode_chunked=True,
+            headers={"Content-Type": "application/json"},
+        )
+        return connection.getresponse().status
+    except (BrokenPipeError, ConnectionResetError):  # the server may answer before reading all
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_a_chunked_body_over_the_limit_is_413(app, code, gunicorn):
+    url, _log = gunicorn
+    assert _post_chunked(f"{url}/api/v1/groups/{code}/pins", 10 * 1024 * 1024) == 413
+    assert count_pins(app) == 0
