@@ -17,6 +17,7 @@ from app.analysis import release
 from app.backup import backup_cli
 from app.config import PROJECT_ROOT
 from app.extensions import db
+from app.front import front_cli
 from app.localdb import LocalCluster, LocalDBError
 from app.models import Territory
 from app.territories import places
@@ -42,6 +43,7 @@ def register(app: Flask) -> None:
         retention_cli,
         release_cli,
         backup_cli,
+        front_cli,
     )
     for group in groups:
         app.cli.add_command(group)

@@ -15,9 +15,16 @@ reloaded from the stash, which takes milliseconds instead of a CLI import.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -412,3 +419,65 @@ def close_workshop(app):
             db.session.commit()
 
     return close
+
+
+# -- gunicorn with the shipped configuration, on 127.0.0.1 ---------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_gunicorn(database_url: str, log: Path, workers: int = 4, **environment: str):
+    """The app under gunicorn with deploy/gunicorn.conf.py and ``workers`` sync workers
+    on 127.0.0.1; yields its URL. ``environment`` adds RESSENTI_* settings."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "RESSENTI_SECRET_KEY": "test-secret-key",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "PYTHONUNBUFFERED": "1",
+        **environment,
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+    command.append("app:create_app()")
+    with open(log, "wb") as out:
+        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_until_up(url: str, server, log) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"gunicorn did not start:\n{log.read_text()}")
+
+
+@pytest.fixture
+def gunicorn(app, database_url_for_tests, tmp_path):
+    """The app under gunicorn with 4 workers; yields its URL and the file holding what
+    it logged (access and error logs)."""
+    log = tmp_path / "gunicorn.log"
+    # 120 pins per code as shipped; a long window so a slow machine stays inside one.
+    with serve_gunicorn(
+        database_url_for_tests, log, RESSENTI_PIN_RATE_PER_CODE="[120, 600]"
+    ) as url:
+        yield url, log

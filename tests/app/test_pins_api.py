@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -427,57 +424,6 @@ def test_each_pin_knows_its_quartier_kept_by_the_database(app, client, code):
 
 
 # -- under gunicorn: several worker processes, the shipped configuration ------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def gunicorn(app, database_url_for_tests, tmp_path):
-    """The app under gunicorn with deploy/gunicorn.conf.py and 4 workers on 127.0.0.1;
-    yields its URL and the file holding what it logged (access and error logs)."""
-    from app.config import PROJECT_ROOT
-
-    port = _free_port()
-    log = tmp_path / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_tests,
-        "RESSENTI_SECRET_KEY": "test-secret-key",
-        # 120 per code as shipped; a long window so a slow machine stays inside one.
-        "RESSENTI_PIN_RATE_PER_CODE": "[120, 600]",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "4",
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
-    command.append("app:create_app()")
-    with open(log, "wb") as out:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, server, log)
-        yield url, log
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _wait_until_up(url: str, server, log) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"gunicorn did not start:\n{log.read_text()}")
 
 
 def _post(url: str, body: dict) -> tuple[int, dict]:
