@@ -433,7 +433,8 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serve_gunicorn(database_url: str, log: Path, workers: int = 4, **environment: str):
     """The app under gunicorn with deploy/gunicorn.conf.py and ``workers`` sync workers
-    on 127.0.0.1; yields its URL. ``environment`` adds RESSENTI_* settings."""
+    on 127.0.0.1; yields its URL and the master's process. ``environment`` adds
+    RESSENTI_* settings."""
     port = free_port()
     env = {
         **os.environ,
@@ -452,7 +453,7 @@ def serve_gunicorn(database_url: str, log: Path, workers: int = 4, **environment
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, server, log)
-        yield url
+        yield url, server
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -479,5 +480,5 @@ def gunicorn(app, database_url_for_tests, tmp_path):
     # 120 pins per code as shipped; a long window so a slow machine stays inside one.
     with serve_gunicorn(
         database_url_for_tests, log, RESSENTI_PIN_RATE_PER_CODE="[120, 600]"
-    ) as url:
+    ) as (url, _server):
         yield url, log

@@ -34,7 +34,10 @@ def code(make_workshop):
 @pytest.fixture
 def backend(app, database_url_for_tests, tmp_path):
     """gunicorn with 3 sync workers, as a small town's server runs it."""
-    with serve_gunicorn(database_url_for_tests, tmp_path / "gunicorn.log", workers=3) as url:
+    with serve_gunicorn(database_url_for_tests, tmp_path / "gunicorn.log", workers=3) as (
+        url,
+        _server,
+    ):
         yield url
 
 
