@@ -105,6 +105,41 @@ def localdb_url() -> None:
     click.echo(current_app.config["SQLALCHEMY_DATABASE_URI"])
 
 
+replica_cli = AppGroup("replica", help="A streaming hot standby of the cluster (var/replica).")
+localdb_cli.add_command(replica_cli)
+
+
+def _standby() -> LocalCluster:
+    config = current_app.config
+    return LocalCluster(Path(config["LOCALDB_DIR"]) / "replica", config["LOCALDB_PORT"] + 1)
+
+
+@replica_cli.command("start")
+def replica_start() -> None:
+    """Make (first time, pg_basebackup) and start the standby; print its URL."""
+    if not current_app.config["USES_LOCALDB"]:
+        _fail("DATABASE_URL is set: make the replica with your PostgreSQL's own tools.")
+    standby = _standby()
+    try:
+        made = standby.clone_from(_cluster())
+        standby.start()
+    except LocalDBError as exc:
+        _fail(str(exc))
+    name = current_app.config.get("LOCALDB_NAME", "ressenti")
+    verb = "made and started" if made else "started"
+    click.echo(f"replica {verb}; serve with DATABASE_REPLICA_URL='{standby.url(name)}'")
+
+
+@replica_cli.command("stop")
+def replica_stop() -> None:
+    """Stop the standby (reads go back to the primary by themselves)."""
+    try:
+        stopped = _standby().stop()
+    except LocalDBError as exc:
+        _fail(str(exc))
+    click.echo("replica stopped." if stopped else "replica was not running.")
+
+
 # -- territories and boundaries ----------------------------------------------------------
 
 

@@ -18,9 +18,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -482,3 +484,27 @@ def gunicorn(app, database_url_for_tests, tmp_path):
         database_url_for_tests, log, RESSENTI_PIN_RATE_PER_CODE="[120, 600]"
     ) as (url, _server):
         yield url, log
+
+
+@contextlib.contextmanager
+def private_cluster(seed_url: str, tmp_path: Path):
+    """A PostgreSQL cluster of its own (under var/, on a free port) holding a copy of
+    the database at ``seed_url`` (``flask backup``), for tests that stop or clone it;
+    yields (cluster, URL of its ``ressenti`` database)."""
+    from app import backup
+
+    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="cluster-", dir=PROJECT_ROOT / "var"))
+    root.chmod(0o755)
+    cluster = LocalCluster(root, free_port())
+    cluster.start()
+    try:
+        cluster.ensure_database("ressenti")
+        url = cluster.url("ressenti")
+        dump = tmp_path / "seed.dump"
+        backup.create(seed_url, dump)
+        backup.restore(dump, url)
+        yield cluster, url
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import tempfile
 import threading
 import time
 import urllib.error
@@ -25,9 +23,7 @@ import psycopg
 import pytest
 
 from app import backup
-from app.config import PROJECT_ROOT
-from app.localdb import LocalCluster
-from tests.app.conftest import free_port, serve_gunicorn
+from tests.app.conftest import private_cluster, serve_gunicorn
 from tests.helpers import pin_body
 
 PINS = 240
@@ -39,21 +35,8 @@ def own_database(app, database_url_for_tests, make_workshop, tmp_path):
     """A private cluster holding a copy of the test database with one open workshop;
     yields (cluster, its URL, the workshop's join code)."""
     code = make_workshop(groups=1)["codes"][0]
-    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
-    root = Path(tempfile.mkdtemp(prefix="faults-", dir=PROJECT_ROOT / "var"))
-    root.chmod(0o755)
-    cluster = LocalCluster(root, free_port())
-    cluster.start()
-    try:
-        cluster.ensure_database("ressenti")
-        url = cluster.url("ressenti")
-        dump = tmp_path / "seed.dump"
-        backup.create(database_url_for_tests, dump)
-        backup.restore(dump, url)
+    with private_cluster(database_url_for_tests, tmp_path) as (cluster, url):
         yield cluster, url, code
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 class RetryingClient:

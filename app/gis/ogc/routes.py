@@ -27,7 +27,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import access, audit, openapi, vocabulary
+from app import access, audit, openapi, replica, vocabulary
 from app.extensions import db
 from app.gis.ogc import apidoc, core
 from app.gis.ogc.collections import KINDS, LIMIT_DEFAULT, LIMIT_MAX, SUFFIXES, Kind, ParameterError
@@ -35,6 +35,7 @@ from app.models import FEELINGS, TIMES_OF_DAY, Territory
 from app.openapi import GEOJSON, HTML, JSON, query, ref, text
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+bp.before_request(replica.prefer)  # reads what residents wrote: a replica may answer
 
 
 # -- the request as plain arguments, the answer as a response ------------------------------
