@@ -8,7 +8,6 @@ from it with PostgreSQL's own ``pg_basebackup`` (LocalCluster.clone_from)."""
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import tempfile
 import time
@@ -22,7 +21,7 @@ from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.localdb import LocalCluster
 from tests.app.conftest import free_port, private_cluster
-from tests.helpers import app_config, pin_body
+from tests.helpers import app_config, pin_body, statements_on
 
 LAYER = "/api/v1/territories/rennes/layers/hexagons?full=1"
 
@@ -49,20 +48,6 @@ def clusters(app, database_url_for_tests, make_workshop, make_user, make_token, 
         finally:
             standby.stop()
             shutil.rmtree(root, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def statements(engine):
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(" ".join(statement.split()))
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def _reads_pins(seen: list[str]) -> list[str]:
@@ -102,7 +87,7 @@ def test_reads_go_to_the_standby_writes_to_the_primary_and_it_falls_back(cluster
     _replicated(app, 3)
 
     # The layer is counted on the standby; its audit row and cache go to the primary.
-    with statements(replica) as on_replica, statements(primary) as on_primary:
+    with statements_on(replica) as on_replica, statements_on(primary) as on_primary:
         assert _total(client, auth) == 3
     assert _reads_pins(on_replica) and not _reads_pins(on_primary)
     assert not any("layer_cache" in s or "INSERT" in s for s in on_replica)
@@ -119,7 +104,7 @@ def test_reads_go_to_the_standby_writes_to_the_primary_and_it_falls_back(cluster
     standby.stop()
     with app.app_context():
         app.extensions["replica_state"]["at"] = 0.0  # the next read checks it now
-    with statements(primary) as on_primary:
+    with statements_on(primary) as on_primary:
         assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
         assert _total(client, auth) == 5
     assert _reads_pins(on_primary)
