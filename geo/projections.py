@@ -175,50 +175,19 @@ def northing_first(srid: int) -> bool:
     return crs(srid).axis_info[0].direction in ("north", "south")
 
 
-def _moved(geometries, srid_from: int, srid_to: int, swap_in: bool, swap_out: bool, decimals):
-    forward = transformer(srid_from, srid_to)
-
-    def move(coords: np.ndarray) -> np.ndarray:
-        x, y = (coords[:, 1], coords[:, 0]) if swap_in else (coords[:, 0], coords[:, 1])
-        if srid_from != srid_to:
-            x, y = forward.transform(x, y)
-        moved = np.column_stack((y, x) if swap_out else (x, y))
-        return moved if decimals is None else np.round(moved, decimals)
-
-    return shapely.transform(np.asarray(geometries, dtype=object), move)
-
-
-def from_crs84(geometries, srid: int, *, decimals: int | None = None) -> np.ndarray:
-    """Transform geometries from CRS84 to an EPSG CRS, in that CRS's axis order.
-
-    All coordinates of all geometries go through pyproj in one call.
-
-    Parameters
-    ----------
-    geometries : array_like of shapely.Geometry
-        Geometries in CRS84: x = longitude, y = latitude, in degrees (the order of
-        GeoJSON and of PostGIS's EPSG:4326 columns).
-    srid : int
-        EPSG code of the target CRS.
-    decimals : int, optional
-        Round the output coordinates to this many decimals (in the target's unit).
-
-    Returns
-    -------
-    ndarray of shapely.Geometry
-        The geometries in ``srid`` with coordinates in its authority axis order:
-        (latitude, longitude) in degrees for EPSG:4326, (easting, northing) in metres
-        for 2154, 3812, the UTM zones and 3857. Exterior rings keep their turning
-        direction on the ground; with latitude first it reads the other way in the
-        plane.
-    """
-    return _moved(geometries, WGS84, srid, False, northing_first(srid), decimals)
+def _moved(coords: np.ndarray, src: int, dst: int, swap_in: bool, swap_out: bool, decimals):
+    """(N, 2) coordinates from ``src`` to ``dst``, swapping axes on the way in or out."""
+    x, y = (coords[:, 1], coords[:, 0]) if swap_in else (coords[:, 0], coords[:, 1])
+    if src != dst:
+        x, y = transformer(src, dst).transform(x, y)
+    moved = np.column_stack((y, x) if swap_out else (x, y))
+    return moved if decimals is None else np.round(moved, decimals)
 
 
 def to_crs84(geometries, srid: int) -> np.ndarray:
     """Transform geometries from an EPSG CRS, in its axis order, to CRS84.
 
-    The inverse of :func:`from_crs84`.
+    The inverse of :func:`geojson_from_crs84`, for shapely geometries.
 
     Parameters
     ----------
@@ -234,7 +203,64 @@ def to_crs84(geometries, srid: int) -> np.ndarray:
     ndarray of shapely.Geometry
         The geometries as (longitude, latitude) in degrees.
     """
-    return _moved(geometries, srid, WGS84, northing_first(srid), False, None)
+    swap = northing_first(srid)
+    return shapely.transform(
+        np.asarray(geometries, dtype=object),
+        lambda coords: _moved(coords, srid, WGS84, swap, False, None),
+    )
+
+
+def geojson_from_crs84(geometries: list[dict], srid: int, *, decimals: int | None = None):
+    """Transform GeoJSON geometries from CRS84 to an EPSG CRS, in that CRS's axis order.
+
+    The vertices of all geometries go through pyproj in one call; no geometry object is
+    built, so a page of GeoJSON features (cached layers, query rows) is moved at the
+    cost of reading and writing its coordinate lists.
+
+    Parameters
+    ----------
+    geometries : list of dict
+        GeoJSON geometry objects (``{"type": ..., "coordinates": ...}``, any type but
+        GeometryCollection) in CRS84: longitude, latitude in degrees.
+    srid : int
+        EPSG code of the target CRS.
+    decimals : int, optional
+        Round the output coordinates to this many decimals (in the target's unit).
+
+    Returns
+    -------
+    list of dict
+        New geometry objects of the same types, with coordinates in ``srid`` and its
+        authority axis order: (latitude, longitude) in degrees for EPSG:4326,
+        (easting, northing) in metres for 2154, 3812, the UTM zones and 3857.
+        Exterior rings keep their turning direction on the ground; with latitude first
+        it reads the other way in the plane.
+    """
+    pairs: list = []
+    for geometry in geometries:
+        _collect(geometry["coordinates"], pairs)
+    if not pairs:
+        return [dict(geometry) for geometry in geometries]
+    moved = _moved(np.array(pairs, dtype=float), WGS84, srid, False, northing_first(srid), decimals)
+    vertices = iter(moved.tolist())
+    return [
+        {**geometry, "coordinates": _rebuilt(geometry["coordinates"], vertices)}
+        for geometry in geometries
+    ]
+
+
+def _collect(coordinates: list, pairs: list) -> None:
+    if coordinates and not isinstance(coordinates[0], list | tuple):
+        pairs.append(coordinates[:2])  # a position; heights are not kept
+        return
+    for part in coordinates:
+        _collect(part, pairs)
+
+
+def _rebuilt(coordinates: list, vertices):
+    if coordinates and not isinstance(coordinates[0], list | tuple):
+        return next(vertices)
+    return [_rebuilt(part, vertices) for part in coordinates]
 
 
 @lru_cache(maxsize=64)

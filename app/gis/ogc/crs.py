@@ -11,9 +11,6 @@ do not depend on it (the public release rule holds whatever the CRS).
 
 from __future__ import annotations
 
-import json
-
-import numpy as np
 import shapely
 from flask_babel import gettext as _
 
@@ -124,16 +121,17 @@ def bbox_area(bbox: tuple[float, ...], bbox_crs: str) -> shapely.Polygon:
 def reproject(features: list[dict], target: str) -> list[dict]:
     """The features with their geometries in ``target`` (an offered URI), in its axis
     order; CRS84 features are returned as they are."""
-    if target == CRS84 or not features:
+    if target == CRS84:
         return features
     code = srid(target)
-    unit = projections.crs(code).axis_info[0].unit_name
-    placed = [i for i, f in enumerate(features) if f.get("geometry")]
-    shapes = shapely.from_geojson([json.dumps(features[i]["geometry"]) for i in placed])
-    moved = projections.from_crs84(shapes, code, decimals=DECIMALS.get(unit, 2))
+    decimals = DECIMALS.get(projections.crs(code).axis_info[0].unit_name, 2)
+    placed = [i for i, feature in enumerate(features) if feature.get("geometry")]
+    moved = projections.geojson_from_crs84(
+        [features[i]["geometry"] for i in placed], code, decimals=decimals
+    )
     found = list(features)
-    for i, text in zip(placed, shapely.to_geojson(np.asarray(moved)), strict=True):
-        found[i] = {**features[i], "geometry": json.loads(text)}
+    for i, geometry in zip(placed, moved, strict=True):
+        found[i] = {**features[i], "geometry": geometry}
     return found
 
 
