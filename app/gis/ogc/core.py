@@ -229,7 +229,7 @@ def _page_links(asked: Asked, collection_id: str, wanted: Query, matched: int, r
 
 
 def item(asked: Asked, session, territory: Territory, kind: Kind, feature_id: str) -> Answer:
-    """One feature by its id; only ``f`` (and ``size`` for hexagons) may be asked."""
+    """One feature by its id; only ``f``, ``crs`` (and ``size`` for hexagons) may be asked."""
     allowed = ("f", "size", "crs") if "size" in kind.filters else ("f", "crs")
     for name in asked.args:
         if name not in allowed:
