@@ -375,11 +375,20 @@ def make_workshop(app, rennes):
     from app.models import Quartier, Territory, Workshop, WorkshopGroup
     from app.workshops.groups import new_join_code
 
-    def make(status="open", kind="atelier", quartiers=("Q.11",), groups=2, title="Atelier"):
+    def make(
+        status="open",
+        kind="atelier",
+        quartiers=("Q.11",),
+        groups=2,
+        title="Atelier",
+        territory="rennes",  # another needs its fixture (``paris``)
+    ):
         with app.app_context():
-            territory = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
+            territory = db.session.scalar(sa.select(Territory).where(Territory.slug == territory))
             chosen = db.session.scalars(
-                sa.select(Quartier).where(Quartier.code.in_(quartiers))
+                sa.select(Quartier).where(
+                    Quartier.territory_id == territory.id, Quartier.code.in_(quartiers)
+                )
             ).all()
             workshop = Workshop(
                 territory=territory,
@@ -480,9 +489,10 @@ def gunicorn(app, database_url_for_tests, tmp_path):
     it logged (access and error logs)."""
     log = tmp_path / "gunicorn.log"
     # 120 pins per code as shipped; a long window so a slow machine stays inside one.
-    with serve_gunicorn(
-        database_url_for_tests, log, RESSENTI_PIN_RATE_PER_CODE="[120, 600]"
-    ) as (url, _server):
+    with serve_gunicorn(database_url_for_tests, log, RESSENTI_PIN_RATE_PER_CODE="[120, 600]") as (
+        url,
+        _server,
+    ):
         yield url, log
 
 
