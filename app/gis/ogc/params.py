@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from app.analysis.filters import day_bound
 from app.gis.ogc.collections import LIMIT_DEFAULT, LIMIT_MAX, Kind, ParameterError
+from app.gis.ogc.selection import NOTHING, SELECTION_PARAMS, Selection, read_selection
 
 
 @dataclass
@@ -21,12 +22,14 @@ class Query:
     start: datetime | None
     end: datetime | None
     filters: dict[str, str]
+    selection: Selection = NOTHING  # filter, sortby, properties
 
 
-def parse_query(kind: Kind, args) -> Query:
-    """``args`` (the query string, a mapping) checked for the items of ``kind``."""
+def parse_query(kind: Kind, args, comments: bool = False) -> Query:
+    """``args`` (the query string, a mapping) checked for the items of ``kind``;
+    ``comments``: the reader may filter on approved comment text."""
     errors: dict[str, str] = {}
-    allowed = {"f", "limit", "offset", "bbox", "datetime", *kind.filters}
+    allowed = {"f", "limit", "offset", "bbox", "datetime", *kind.filters, *SELECTION_PARAMS}
     for name in args:
         if name not in allowed:
             errors[name] = _(
@@ -39,10 +42,11 @@ def parse_query(kind: Kind, args) -> Query:
     start, end = (
         _interval(args, errors, days_only=not kind.staff) if kind.temporal else (None, None)
     )
+    chosen = read_selection(kind, args, errors, comments)
     if errors:
         raise ParameterError(errors, _("Paramètres invalides."))
     filters = {n: args[n] for n in kind.filters if n in args}
-    return Query(min(limit, LIMIT_MAX), offset, bbox, start, end, filters)
+    return Query(min(limit, LIMIT_MAX), offset, bbox, start, end, filters, selection=chosen)
 
 
 def _integer(args, name: str, default: int, low: int, errors: dict) -> int:

@@ -29,7 +29,7 @@ from flask_login import current_user
 
 from app import access, audit, openapi, vocabulary
 from app.extensions import db
-from app.gis.ogc import apidoc, core
+from app.gis.ogc import apidoc, core, filtering, queryables
 from app.gis.ogc.collections import KINDS, LIMIT_DEFAULT, LIMIT_MAX, SUFFIXES, Kind, ParameterError
 from app.models import FEELINGS, TIMES_OF_DAY, Territory
 from app.openapi import GEOJSON, HTML, JSON, query, ref, text
@@ -170,6 +170,22 @@ def collection(collection_id: str):
     return _reply(asked, core.collection(asked, db.session, territory, kind), "collection")
 
 
+@bp.get("/collections/<collection_id>/queryables")
+@openapi.operation(
+    tag="ogc",
+    params=(F_PARAM,),
+    responses={200: {queryables.MEDIA_TYPE: {"type": "object", "required": ["properties"]}}},
+    secured="optional",
+)
+def collection_queryables(collection_id: str):
+    """What a CQL2 filter may name in this collection (a JSON Schema)."""
+    asked = _asked()
+    if asked.fmt != "json":
+        raise ParameterError({"f": _("« json » attendu.")})
+    territory, kind = _collection(collection_id)
+    return _reply(asked, core.queryables_schema(asked, territory, kind), "collection")
+
+
 # -- items -----------------------------------------------------------------------------------
 
 ITEM_PARAMS = (
@@ -195,6 +211,21 @@ ITEM_PARAMS = (
     query("size", {"type": "number"}, "Hexagon size in metres, 25 to 5000 (hexagons)."),
     query("code", text(), "Quartier code (quartiers)."),
     query("name", text(), "Quartier name (quartiers)."),
+    *(
+        query(
+            "filter",
+            text(maxLength=filtering.MAX_LENGTH),
+            "A CQL2 filter on the collection's queryables (see its /queryables).",
+        ),
+        query(
+            "filter-lang",
+            text(enum=list(filtering.LANGS)),
+            "cql2-text (default) or cql2-json; cql-text is cql2-text under its draft name.",
+        ),
+        query("filter-crs", text(enum=list(filtering.FILTER_CRS)), "CRS of its geometries: CRS84."),
+        query("sortby", text(), "Properties to sort by, comma-separated, each +name or -name."),
+        query("properties", text(), "The properties each feature keeps, comma-separated."),
+    ),
 )
 
 
