@@ -1,6 +1,9 @@
 """OGC API – Features Part 3 under /ogc: queryables, CQL2 filters (text and JSON),
 sortby and properties; the public collections only ever select among published
-features; bad filters are 400 naming the parameter, never a 500."""
+features; bad filters are 400 naming the parameter, never a 500.
+
+Over 400 lines on purpose: the filtering contract read in one place — what a filter
+selects, what it may never reach on a public collection, and how it fails."""
 
 from __future__ import annotations
 
@@ -320,3 +323,201 @@ def test_filters_are_written_to_the_audit_log(app, client, pins, bearer):
             sa.select(AuditEvent.details).where(AuditEvent.action == "ogc.read")
         ).all()
     assert {"filter": text, "filter-lang": "cql2-text"} in [d["filters"] for d in details]
+
+
+# -- public collections: only among the published features ---------------------------------
+
+
+@pytest.fixture
+def released(client, make_workshop, close_workshop):
+    """A closed workshop (so a public release) with pins of both feelings, several
+    categories and times, in a few cells; some cells hold under k pins."""
+    workshop = make_workshop(title="Atelier clos")
+    url = f"/api/v1/groups/{workshop['codes'][0]}/pins"
+    spots = [
+        (BLOSNE, dict(feeling="unsafe", time_of_day="night"), 14),
+        (BLOSNE, dict(feeling="safe", category="good_lighting", time_of_day="day"), 9),
+        (BLOSNE_2, dict(feeling="unsafe", category="noise", time_of_day="evening"), 12),
+        ((BLOSNE[0] + 0.004, BLOSNE[1]), dict(feeling="unsafe"), 2),
+    ]
+    for (lon, lat), fields, count in spots:
+        for _ in range(count):
+            assert client.post(url, json=pin_body(lon=lon, lat=lat, **fields)).status_code == 201
+    close_workshop(workshop["id"])
+
+
+PIN_LEVEL = [
+    "feeling = 'unsafe'",
+    "\"feeling\" = 'unsafe'",
+    "'unsafe' = feeling",
+    "FEELING = 'unsafe'",
+    "category = 'lighting'",
+    "category LIKE '%'",
+    "time_of_day IN ('night')",
+    "created_at > TIMESTAMP('2026-01-01T10:00:00Z')",
+    "created_at > DATE('2026-01-01')",
+    "workshop_id = 1",
+    "comment IS NULL",
+    "top_categories LIKE '%'",
+    "total >= 3 AND NOT (feeling = 'safe')",
+    "total >= 3 OR time_of_day = 'night'",
+    "lower(feeling) = 'unsafe'",
+    "total + 0 > 3",
+    "total = safe",
+    '{"op": "=", "args": [{"property": "feeling"}, "unsafe"]}',
+    '{"op": "not", "args": [{"op": "isNull", "args": [{"property": "category"}]}]}',
+]
+
+
+@pytest.mark.parametrize("collection", ["rennes-hexagons", "rennes-hotspots"])
+@pytest.mark.parametrize("text", PIN_LEVEL)
+def test_public_filters_cannot_reach_the_pins(client, released, bearer, collection, text):
+    """Whatever the spelling, a public collection's filter names published properties
+    only: for anyone, signed in or not, every pin-level predicate is refused."""
+    lang = "cql2-json" if text.startswith("{") else "cql2-text"
+    url = f"/ogc/collections/{collection}/items?filter-lang={lang}&filter={quote(text)}"
+    for headers in (None, bearer("police")):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 400, (text, response.get_json())
+        assert "filter" in response.get_json()["fields"]
+
+
+def _published_selection(features: list[dict], test) -> list[str]:
+    return sorted(f["id"] for f in features if test(f["properties"], f["id"]) is True)
+
+
+def _at_least(value, low):
+    return None if value is None else value >= low
+
+
+PUBLISHED = [
+    ("total >= 10", lambda p, i: p["total"] >= 10),
+    ("unsafe IS NULL", lambda p, i: p["unsafe"] is None),
+    ("NOT (unsafe >= 3)", lambda p, i: None if p["unsafe"] is None else not p["unsafe"] >= 3),
+    ("safe >= 1 OR total < 12", lambda p, i: _at_least(p["safe"], 1) or p["total"] < 12),
+    ("total BETWEEN 5 AND 15", lambda p, i: 5 <= p["total"] <= 15),
+    ("id LIKE '%:%'", lambda p, i: True),
+]
+
+
+def test_public_filters_select_among_published_features_only(client, released):
+    """The features a public filter returns are published features, unchanged: the same
+    counts, never a count of a subset of pins; a hidden sub-count stays unknown."""
+    every = client.get(HEXAGONS).get_json()["features"]
+    by_id = {f["id"]: f for f in every}
+    assert len(every) >= 2  # the cell of two pins is not published
+    for text, test in PUBLISHED:
+        body = client.get(f"{HEXAGONS}?filter={quote(text)}").get_json()
+        assert sorted(f["id"] for f in body["features"]) == _published_selection(every, test)
+        assert body["numberMatched"] == len(body["features"])
+        for feature in body["features"]:
+            assert feature == by_id[feature["id"]], text
+    one = every[0]["id"]
+    assert ids(client.get(f"{HEXAGONS}?filter={quote(f'id = {one!r}')}")) == [one]
+    west, south = BLOSNE[0] - 1e-4, BLOSNE[1] - 1e-4
+    box = f"S_INTERSECTS(geometry, BBOX({west},{south},{BLOSNE[0]},{BLOSNE[1]}))"
+    near = client.get(f"{HEXAGONS}?filter={quote(box)}").get_json()["features"]
+    assert 1 <= len(near) < len(every) and all(f == by_id[f["id"]] for f in near)
+
+
+def test_public_sortby_and_properties_take_published_properties(client, released):
+    totals = client.get(f"{HEXAGONS}?sortby=-total").get_json()["features"]
+    assert [f["properties"]["total"] for f in totals] == sorted(
+        (f["properties"]["total"] for f in totals), reverse=True
+    )
+    only = client.get(f"{HEXAGONS}?properties=total").get_json()["features"]
+    assert all(set(f["properties"]) == {"total"} for f in only)
+    for query, field in (("sortby=feeling", "sortby"), ("properties=feeling", "properties")):
+        response = client.get(f"{HEXAGONS}?{query}")
+        assert response.status_code == 400 and field in response.get_json()["fields"]
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+BAD = [
+    ("filter=" + quote("feeling ="), "filter"),
+    ("filter=" + quote("colour = 'red'"), "filter"),
+    ("filter=" + quote("feeling = 3"), "filter"),
+    ("filter=" + quote("feeling = 'scared'"), "filter"),
+    ("filter=" + quote("feeling LIKE 'u%'"), "filter"),
+    ("filter=" + quote("created_at > 'yesterday'"), "filter"),
+    ("filter=" + quote("workshop_id = 'one'"), "filter"),
+    ("filter=" + quote("S_INTERSECTS(geometry, POINT(500 100))"), "filter"),
+    ("filter=" + quote("S_INTERSECTS(geometry, SRID=3857;POINT(1 1))"), "filter"),
+    ("filter=" + quote("T_AFTER(created_at, TIMESTAMP('2026-01-01T00:00:00Z'))"), "filter"),
+    ("filter-lang=cql3&filter=" + quote("feeling = 'safe'"), "filter-lang"),
+    ("filter-lang=cql2-json&filter=" + quote("{nope"), "filter"),
+    ("filter-crs=" + quote("http://www.opengis.net/def/crs/EPSG/0/2154"), "filter-crs"),
+    ("sortby=geometry", "sortby"),
+    ("sortby=colour", "sortby"),
+    ("sortby=,", "sortby"),
+    ("properties=colour", "properties"),
+]
+
+
+@pytest.mark.parametrize(("query", "field"), BAD, ids=[b[0][:40] for b in BAD])
+def test_bad_filters_are_400_naming_the_parameter(client, pins, bearer, query, field):
+    response = client.get(f"{POINTS}?{query}", headers=bearer("coordinator"))
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert field in response.get_json()["fields"]
+
+
+def test_filter_errors_speak_french_then_english(client, pins, bearer):
+    headers = bearer("planner")
+    colour = quote("colour = 'red'")
+    url = f"{POINTS}?filter={colour}"
+    french = client.get(url, headers=headers).get_json()["fields"]["filter"]
+    english = client.get(url, headers={**headers, "Accept-Language": "en"}).get_json()
+    assert french.startswith("Propriété inconnue ou non interrogeable ici : colour")
+    assert english["fields"]["filter"].startswith("Unknown property, or not queryable here: colour")
+
+
+NASTY = [
+    "(" * 3000 + "feeling = 'safe'" + ")" * 3000,
+    "NOT " * 1500 + "feeling = 'safe'",
+    " AND ".join(["feeling = 'safe'"] * 400),
+    "workshop = '" + "x" * 20_000 + "'",
+    "workshop = '" + "x" * 600 + "'",
+    "workshop = 'x''; DROP TABLE pin; --'",
+    "workshop LIKE '%'' OR 1=1 --'",
+    "workshop LIKE '" + "%a" * 50 + "'",
+    "feeling = 'unsafe' OR 1=1",
+    '"; DROP TABLE pin; --',
+    "feeling = 'unsafe'\x00",
+    "workshop_id = 99999999999999999999999999",
+    "workshop_id = 1.5",
+    "workshop_id IN (" + ",".join(["1"] * 600) + ")",
+    "S_INTERSECTS(geometry, POLYGON((" + ", ".join(["0 0"] * 3000) + ")))",
+    "created_at > TIMESTAMP('9999-12-31T23:59:59Z')",
+    "quartier = 'Bourg-l''Évêque'",
+    '{"op": "not", "args": [' * 3000 + "true" + "]}" * 3000,
+    '{"op": "in", "args": [{"property": "feeling"}, 3]}',
+    '{"op": "like", "args": [{"property": "workshop"}, 5]}',
+    '{"op": "=", "args": [{"property": "workshop_id"}, 1e999]}',
+    *(
+        '{"op": "s_intersects", "args": [{"property": "geometry"}, ' + shape + "]}"
+        for shape in (
+            '{"type": "Point", "coordinates": ["a"]}',
+            '{"type": "Point", "coordinates": [NaN, 1]}',
+            '{"bbox": [1, 2, 3]}',
+        )
+    ),
+    "[]",
+    "null",
+]
+
+
+def test_nasty_filters_never_make_a_server_error(app, client, pins, bearer):
+    headers = bearer("admin")
+    for collection in ("rennes-points", "rennes-hexagons", "rennes-hexagons-full"):
+        for text in NASTY:
+            lang = "cql2-json" if text[:1] in "{[n" else "cql2-text"
+            url = f"/ogc/collections/{collection}/items?filter-lang={lang}&filter={quote(text)}"
+            response = client.get(url, headers=headers)
+            assert response.status_code in (200, 400), (collection, text[:80], response.status)
+            if response.status_code == 400:
+                assert set(response.get_json()["fields"]) == {"filter"}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Pin)) == len(pins)
+    for quoted in ("workshop = 'x''; DROP TABLE pin; --'", "quartier = 'Bourg-l''Évêque'"):
+        assert ids(client.get(f"{POINTS}?filter={quote(quoted)}", headers=headers)) == []

@@ -44,6 +44,7 @@ MAX_LIST = 500  # values of IN
 MAX_TEXT = 500  # characters of one string
 MAX_WILDCARDS = 8  # % of one LIKE pattern
 MAX_VERTICES = 10_000
+MAX_NUMBER = 1e15  # beyond any count, id or score here
 
 OPS = {
     ast.Equal: "=",
@@ -125,8 +126,15 @@ def _reason(exc: Exception) -> str:
 
 def compile_filter(node, queryables: dict[str, Queryable], backend):
     """``node`` checked against ``queryables`` and compiled by ``backend``."""
-    _check_size(node)
-    return _Compiler(queryables, backend).condition(node, 0)
+    try:
+        _check_size(node)
+        return _Compiler(queryables, backend).condition(node, 0)
+    except FilterError:
+        raise
+    except (TypeError, AttributeError, KeyError, ValueError):  # a tree pygeofilter let by
+        raise FilterError(
+            _("Filtre CQL2 illisible : %(why)s", why=_("syntaxe inattendue"))
+        ) from None
 
 
 def _check_size(node) -> None:
@@ -271,7 +279,7 @@ def literal(prop: Queryable, value):
     if prop.type in ("integer", "number"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise wrong
-        if isinstance(value, float) and not math.isfinite(value):
+        if not math.isfinite(value) or abs(value) > MAX_NUMBER:
             raise wrong
         return value
     if prop.type == "datetime":
@@ -348,7 +356,7 @@ class SQL:
         return sa.not_(part)
 
     def compare(self, prop, op, value):
-        return FUNCTIONS[op](self.columns[prop.name], value)
+        return FUNCTIONS[op](self.columns[prop.name], _bound(prop, value))
 
     def day(self, prop, op, start, end):
         column = self.columns[prop.name]
@@ -362,11 +370,11 @@ class SQL:
         }[op]
 
     def between(self, prop, low, high, negated: bool):
-        condition = self.columns[prop.name].between(low, high)
+        condition = self.columns[prop.name].between(_bound(prop, low), _bound(prop, high))
         return sa.not_(condition) if negated else condition
 
     def member(self, prop, found, negated: bool):
-        condition = self.columns[prop.name].in_(found)
+        condition = self.columns[prop.name].in_([_bound(prop, v) for v in found])
         return sa.not_(condition) if negated else condition
 
     def like(self, prop, pattern, negated: bool):
@@ -380,6 +388,12 @@ class SQL:
     def intersects(self, prop, shape):
         other = sa.func.ST_GeomFromText(shape.wkt, 4326)
         return sa.func.ST_Intersects(self.columns[prop.name], other)
+
+
+def _bound(prop: Queryable, value):
+    """Numbers as NUMERIC parameters: ``workshop_id = 1.5`` must not be cast to 2, nor
+    a large number overflow the column's type."""
+    return sa.literal(value, sa.Numeric()) if prop.type in ("integer", "number") else value
 
 
 class Python:
