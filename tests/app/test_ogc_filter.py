@@ -141,6 +141,16 @@ CASES = [
         ),
         in_box,
     ),
+    (
+        "feeling = 'safe' OR time_of_day = 'evening' AND category = 'noise'",  # AND first
+        lambda p: (
+            p["feeling"] == "safe" or (p["time_of_day"], p["category"]) == ("evening", "noise")
+        ),
+    ),
+    (
+        "NOT (feeling = 'safe' OR quartier = 'Le Blosne')",
+        lambda p: p["feeling"] != "safe" and p["quartier"] not in (None, "Le Blosne"),
+    ),
     ("time_of_day <> 'night' AND NOT category IN ('noise')", None),  # checked below
 ]
 
@@ -243,6 +253,23 @@ def test_queryables_are_a_json_schema_of_what_each_collection_may_filter(client,
         "/ogc/collections/rennes-hexagons/queryables", headers={"Accept-Language": "en"}
     ).get_json()
     assert english["properties"]["total"]["title"] == "Number of pins"
+
+
+def test_the_openapi_document_offers_filters_and_queryables(client, rennes):
+    """What GDAL reads to decide that it may send its ``-where`` to the server."""
+    doc = client.get("/ogc/api").get_json()
+    assert "/collections/{collectionId}/queryables" in doc["paths"]
+    params = {
+        p["name"]: p["schema"]
+        for p in doc["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]
+        if "name" in p
+    }
+    assert {"filter", "filter-lang", "filter-crs", "sortby", "properties"} <= set(params)
+    assert {"cql2-text", "cql2-json", "cql-text"} == set(params["filter-lang"]["enum"])
+    browser = client.get(
+        "/ogc/collections/rennes-hotspots/queryables", headers={"Accept": "text/html"}
+    )
+    assert browser.mimetype == "application/schema+json" and "z" in browser.get_json()["properties"]
 
 
 def test_collections_link_their_queryables_and_conformance_names_part_3(client, rennes):
@@ -427,6 +454,8 @@ def test_public_sortby_and_properties_take_published_properties(client, released
     )
     only = client.get(f"{HEXAGONS}?properties=total").get_json()["features"]
     assert all(set(f["properties"]) == {"total"} for f in only)
+    hot = client.get(f"/ogc/collections/rennes-hotspots/items?filter={quote('z > 0 OR z <= 0')}")
+    assert hot.status_code == 200  # one-letter names parse; Gi* may find no spot here
     for query, field in (("sortby=feeling", "sortby"), ("properties=feeling", "properties")):
         response = client.get(f"{HEXAGONS}?{query}")
         assert response.status_code == 400 and field in response.get_json()["fields"]

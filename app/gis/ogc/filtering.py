@@ -72,10 +72,34 @@ class FilterError(ValueError):
 # -- parsing ---------------------------------------------------------------------------------
 
 
+# pygeofilter 0.4 gives AND and OR one precedence and takes NOT (…) of one predicate
+# only; CQL2 binds AND tighter than OR and negates any condition.
+_CONDITION = """?condition: condition_1
+          | condition "AND"i condition_1                                 -> and_
+          | condition "OR"i condition_1                                   -> or_
+
+?condition_1: predicate
+            | "NOT"i predicate                                               -> not_
+            | "NOT"i "(" predicate ")"                                       -> not_
+            | "(" condition ")"
+"""
+_CQL2_CONDITION = """?condition: conjunction
+          | condition "OR"i conjunction -> or_
+
+?conjunction: condition_1
+          | conjunction "AND"i condition_1 -> and_
+
+?condition_1: predicate
+            | "NOT"i condition_1 -> not_
+            | "(" condition ")"
+"""
+
+
 @cache
 def _text_parser():
-    """pygeofilter's CQL2 text grammar, strings with ``''`` for a quote (as CQL2 and
-    GDAL write them), without the debug dumps in its errors."""
+    """pygeofilter's CQL2 text grammar, adapted: strings with ``''`` for a quote (as
+    CQL2 and GDAL write them), one-letter property names (the hot spots' ``z``, ``p``,
+    ``q``), CQL2's precedence of AND over OR, and no debug dumps in its errors."""
     from lark import Lark
     from pygeofilter.parsers import cql2_text
     from pygeofilter.parsers.cql2_text.parser import CQLTransformer
@@ -85,11 +109,15 @@ def _text_parser():
             return token[1:-1].replace("''", "'")
 
     folder = Path(cql2_text.__file__).parent
-    original = 'SINGLE_QUOTED: "\'" /.*?/ "\'"'
     grammar = (folder / "grammar.lark").read_text()
-    if original not in grammar:  # a pygeofilter whose grammar changed: look again
-        raise RuntimeError("pygeofilter's CQL2 grammar has no SINGLE_QUOTED rule to adapt")
-    grammar = grammar.replace(original, "SINGLE_QUOTED: /'(?:[^']|'')*'/")
+    for original, adapted in (
+        ('SINGLE_QUOTED: "\'" /.*?/ "\'"', "SINGLE_QUOTED: /'(?:[^']|'')*'/"),
+        ("attribute: /[a-zA-Z][a-zA-Z_:0-9.]+/", "attribute: /[a-zA-Z][a-zA-Z_:0-9.]*/"),
+        (_CONDITION, _CQL2_CONDITION),
+    ):
+        if original not in grammar:  # a pygeofilter whose grammar changed: look again
+            raise RuntimeError(f"pygeofilter's CQL2 grammar changed: no {original}")
+        grammar = grammar.replace(original, adapted)
     return Lark(
         grammar,
         parser="lalr",

@@ -22,6 +22,8 @@ answers from them.
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
@@ -179,9 +181,9 @@ def collection(collection_id: str):
 )
 def collection_queryables(collection_id: str):
     """What a CQL2 filter may name in this collection (a JSON Schema)."""
-    asked = _asked()
-    if asked.fmt != "json":
+    if request.args.get("f", "json") != "json":
         raise ParameterError({"f": _("« json » attendu.")})
+    asked = dataclasses.replace(_asked(), fmt="json")  # JSON, whatever a browser accepts
     territory, kind = _collection(collection_id)
     return _reply(asked, core.queryables_schema(asked, territory, kind), "collection")
 
