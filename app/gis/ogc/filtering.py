@@ -1,6 +1,6 @@
-"""CQL2 filters (OGC API – Features Part 3): parsed by pygeofilter, checked against the
-collection's queryables, turned into a SQLAlchemy condition (points, quartiers) or a
-Python predicate over the cached features (hexagons, hot spots).
+"""CQL2 filters (OGC API – Features Part 3): parsed by pygeofilter (:mod:`.cql2`),
+checked against the collection's queryables, turned into a SQLAlchemy condition (points,
+quartiers) or a Python predicate over the cached features (hexagons, hot spots).
 
 **Public collections accept only what the public release allows.** Which properties a
 filter may name is decided in :mod:`.queryables` (public: the published properties of
@@ -18,32 +18,25 @@ length, the tree in depth and size, lists and strings in length.
 
 from __future__ import annotations
 
-import json
 import math
 import operator
 import re
 from datetime import UTC, date, datetime, time
-from functools import cache
-from pathlib import Path
 
 import shapely
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from pygeofilter import ast, values
+from pygeofilter import ast
 
 from app.analysis.filters import day_bound
-from app.gis.ogc.collections import CRS84
+from app.gis.ogc.cql2 import FilterError, bbox, geometry
 from app.gis.ogc.queryables import Queryable
 
-LANGS = ("cql2-text", "cql2-json", "cql-text")  # cql-text: GDAL 3.6 sends the draft's name
-FILTER_CRS = (CRS84, "http://www.opengis.net/def/crs/EPSG/0/4326")  # both lon, lat here
-MAX_LENGTH = 8_000  # characters of a filter
 MAX_DEPTH = 20  # nested conditions
 MAX_NODES = 300  # predicates and literals
 MAX_LIST = 500  # values of IN
 MAX_TEXT = 500  # characters of one string
 MAX_WILDCARDS = 8  # % of one LIKE pattern
-MAX_VERTICES = 10_000
 MAX_NUMBER = 1e15  # beyond any count, id or score here
 
 OPS = {
@@ -63,90 +56,6 @@ FUNCTIONS = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-
-
-class FilterError(ValueError):
-    """A filter that cannot be used; its message is for the reader (French first)."""
-
-
-# -- parsing ---------------------------------------------------------------------------------
-
-
-# pygeofilter 0.4 gives AND and OR one precedence and takes NOT (…) of one predicate
-# only; CQL2 binds AND tighter than OR and negates any condition.
-_CONDITION = """?condition: condition_1
-          | condition "AND"i condition_1                                 -> and_
-          | condition "OR"i condition_1                                   -> or_
-
-?condition_1: predicate
-            | "NOT"i predicate                                               -> not_
-            | "NOT"i "(" predicate ")"                                       -> not_
-            | "(" condition ")"
-"""
-_CQL2_CONDITION = """?condition: conjunction
-          | condition "OR"i conjunction -> or_
-
-?conjunction: condition_1
-          | conjunction "AND"i condition_1 -> and_
-
-?condition_1: predicate
-            | "NOT"i condition_1 -> not_
-            | "(" condition ")"
-"""
-
-
-@cache
-def _text_parser():
-    """pygeofilter's CQL2 text grammar, adapted: strings with ``''`` for a quote (as
-    CQL2 and GDAL write them), one-letter property names (the hot spots' ``z``, ``p``,
-    ``q``), CQL2's precedence of AND over OR, and no debug dumps in its errors."""
-    from lark import Lark
-    from pygeofilter.parsers import cql2_text
-    from pygeofilter.parsers.cql2_text.parser import CQLTransformer
-
-    class Transformer(CQLTransformer):
-        def SINGLE_QUOTED(self, token):  # noqa: N802 (lark's terminal name)
-            return token[1:-1].replace("''", "'")
-
-    folder = Path(cql2_text.__file__).parent
-    grammar = (folder / "grammar.lark").read_text()
-    for original, adapted in (
-        ('SINGLE_QUOTED: "\'" /.*?/ "\'"', "SINGLE_QUOTED: /'(?:[^']|'')*'/"),
-        ("attribute: /[a-zA-Z][a-zA-Z_:0-9.]+/", "attribute: /[a-zA-Z][a-zA-Z_:0-9.]*/"),
-        (_CONDITION, _CQL2_CONDITION),
-    ):
-        if original not in grammar:  # a pygeofilter whose grammar changed: look again
-            raise RuntimeError(f"pygeofilter's CQL2 grammar changed: no {original}")
-        grammar = grammar.replace(original, adapted)
-    return Lark(
-        grammar,
-        parser="lalr",
-        maybe_placeholders=False,
-        transformer=Transformer(),
-        import_paths=[str(folder.parent)],
-    )
-
-
-def parse(raw: str, lang: str):
-    """The AST of ``raw`` in ``lang``; :class:`FilterError` when it is not CQL2."""
-    if len(raw) > MAX_LENGTH:
-        raise FilterError(_("Filtre trop long (%(n)d caractères au plus).", n=MAX_LENGTH))
-    text = None if lang == "cql2-json" else _text_parser()
-    try:
-        if text is None:
-            from pygeofilter.parsers.cql2_json import parse as parse_json
-
-            return parse_json(json.loads(raw))
-        return text.parse(raw)
-    except (Exception, RecursionError) as exc:  # lark, json, pygeofilter: all bad input
-        raise FilterError(_("Filtre CQL2 illisible : %(why)s", why=_reason(exc))) from None
-
-
-def _reason(exc: Exception) -> str:
-    line, column = getattr(exc, "line", None), getattr(exc, "column", None)
-    if line is not None and column is not None:
-        return _("erreur ligne %(line)s, colonne %(column)s", line=line, column=column)
-    return _("syntaxe inattendue")
 
 
 # -- checking and compiling ------------------------------------------------------------------
@@ -225,7 +134,7 @@ class _Compiler:
         if isinstance(rhs, ast.Attribute) and not isinstance(lhs, ast.Attribute):
             lhs, rhs, op = rhs, lhs, FLIPPED[op]
         prop = self.prop(lhs)
-        value = literal(prop, rhs)
+        value = literal(prop, rhs, exact=op in ("=", "<>"))
         if isinstance(value, date) and not isinstance(value, datetime):
             start, end = _day(value)
             return self.backend.day(prop, op, start, end)
@@ -233,7 +142,7 @@ class _Compiler:
 
     def between(self, node):
         prop = self.prop(node.lhs)
-        low, high = literal(prop, node.low), literal(prop, node.high)
+        low, high = literal(prop, node.low, False), literal(prop, node.high, False)
         low = _day(low)[0] if _is_day(low) else low
         high = _day(high)[1] if _is_day(high) else high
         return self.backend.between(prop, low, high, node.not_)
@@ -250,13 +159,13 @@ class _Compiler:
     def like(self, node):
         prop = self.prop(node.lhs)
         pattern = node.pattern
-        if not prop.like:
+        if prop.type != "string":
             raise FilterError(_("LIKE ne s'applique pas à %(name)s.", name=prop.name))
         if not isinstance(pattern, str) or len(pattern) > MAX_TEXT:
             raise FilterError(_("LIKE : un motif texte est attendu."))
         if pattern.count("%") > MAX_WILDCARDS:
             raise FilterError(_("LIKE : %(n)d « %% » au plus.", n=MAX_WILDCARDS))
-        return self.backend.like(prop, pattern, node.not_)
+        return self.backend.like(prop, pattern, node.not_, node.nocase)
 
     def is_null(self, node):
         return self.backend.is_null(self.prop(node.lhs), node.not_)
@@ -270,7 +179,7 @@ class _Compiler:
     def bbox(self, node):
         if node.crs not in (None, "", "CRS84", "EPSG:4326"):
             raise FilterError(_("Géométries en CRS84 (longitude, latitude) seulement."))
-        box = _box([node.minx, node.miny, node.maxx, node.maxy])
+        box = bbox([node.minx, node.miny, node.maxx, node.maxy])
         return self.backend.intersects(self.prop(node.lhs, geometry=True), box)
 
 
@@ -287,15 +196,16 @@ def _day(value: date) -> tuple[datetime, datetime]:
     return day_bound(value, time.min), day_bound(value, time.max)
 
 
-def literal(prop: Queryable, value):
-    """``value`` as a value of ``prop``'s type, or :class:`FilterError`."""
+def literal(prop: Queryable, value, exact: bool = True):
+    """``value`` as a value of ``prop``'s type, or :class:`FilterError`; with ``exact``
+    (=, <>, IN) one of the values ``prop`` may take."""
     wrong = FilterError(
         _("Valeur de type %(type)s attendue pour %(name)s.", type=prop.type, name=prop.name)
     )
     if prop.type == "string":
         if not isinstance(value, str) or len(value) > MAX_TEXT:
             raise wrong
-        if prop.enum and value not in prop.enum:
+        if exact and prop.enum and value not in prop.enum:
             raise FilterError(
                 _(
                     "Valeurs possibles pour %(name)s : %(values)s.",
@@ -330,42 +240,6 @@ def _moment(value, wrong: FilterError):
     if isinstance(value, date):
         return value
     raise wrong
-
-
-def geometry(value):
-    """A geometry literal as a shapely geometry in CRS84, or :class:`FilterError`."""
-    if isinstance(value, values.Envelope):  # CQL2 JSON {"bbox": [w, s, e, n]}
-        return _box([value.x1, value.x2, value.y1, value.y2])
-    if isinstance(value, ast.Function) and value.name.lower() == "bbox":
-        return _box(value.arguments)
-    if not isinstance(value, values.Geometry) or "crs" in value.geometry:
-        raise FilterError(_("Géométries en CRS84 (longitude, latitude) seulement."))
-    try:
-        shape = shapely.geometry.shape(value.geometry)
-        points = shapely.get_coordinates(shape)
-    except Exception:  # shapely's errors for bad coordinates are of several kinds
-        raise FilterError(_("Géométrie illisible.")) from None
-    if len(points) > MAX_VERTICES or not _in_crs84(points):
-        raise FilterError(_("Géométries en CRS84 (longitude, latitude) seulement."))
-    return shape
-
-
-def _box(numbers):
-    if len(numbers) == 6:  # with heights: drop them
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4 or not all(isinstance(n, int | float) for n in numbers):
-        raise FilterError(_("BBOX : quatre nombres attendus (ouest, sud, est, nord)."))
-    west, south, east, north = numbers
-    if not (west <= east and south <= north and _in_crs84([[west, south], [east, north]])):
-        raise FilterError(_("BBOX : quatre nombres attendus (ouest, sud, est, nord)."))
-    return shapely.box(west, south, east, north)
-
-
-def _in_crs84(points) -> bool:
-    return all(
-        math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90
-        for x, y in ((p[0], p[1]) for p in points)
-    )
 
 
 # -- back-ends ---------------------------------------------------------------------------------
@@ -405,8 +279,9 @@ class SQL:
         condition = self.columns[prop.name].in_([_bound(prop, v) for v in found])
         return sa.not_(condition) if negated else condition
 
-    def like(self, prop, pattern, negated: bool):
-        condition = self.columns[prop.name].like(pattern, escape="\\")
+    def like(self, prop, pattern, negated: bool, nocase: bool = False):
+        column = self.columns[prop.name]
+        condition = (column.ilike if nocase else column.like)(pattern, escape="\\")
         return sa.not_(condition) if negated else condition
 
     def is_null(self, prop, negated: bool):
@@ -450,8 +325,8 @@ class Python:
     def member(self, prop, found, negated: bool):
         return self._known(prop, lambda v: (v in found) != negated)
 
-    def like(self, prop, pattern, negated: bool):
-        regex = re.compile(_like_regex(pattern), re.DOTALL)
+    def like(self, prop, pattern, negated: bool, nocase: bool = False):
+        regex = re.compile(_like_regex(pattern), re.DOTALL | (re.IGNORECASE if nocase else 0))
         return self._known(prop, lambda v: (regex.fullmatch(v) is not None) != negated)
 
     def is_null(self, prop, negated: bool):

@@ -10,7 +10,10 @@ never reaches a pin, so it can never count a subset of pins (no ``feeling``, ``c
 ``time_of_day`` or instant; the release-allowed query parameters stay the only way to
 choose the released counts). Staff collections (``points``, ``hexagons-full``) take the
 pins' own fields; ``comment`` only for readers of comments (:func:`app.access.reads_comments`),
-on the approved text alone, the same text the feature shows.
+on the approved text alone, the same text the feature shows. LIKE is allowed on it, as
+on every text: those readers see every approved comment in full anyway, so a pattern
+tells them nothing more, and it scans one territory's pins with a bound parameter
+(at most 8 ``%`` and 500 characters).
 """
 
 from __future__ import annotations
@@ -48,18 +51,17 @@ CONFORMANCE = [
 @dataclass(frozen=True)
 class Queryable:
     """One property a filter may name. ``type``: string, integer, number, datetime or
-    geometry; ``like``: whether LIKE may test it."""
+    geometry; ``nullable``: the value may be null (a count the release does not state)."""
 
     name: str
     type: str
     title: object
     enum: tuple[str, ...] | None = None
-    like: bool = False
     nullable: bool = False
 
 
 GEOMETRY = Queryable("geometry", "geometry", _l("Géométrie (CRS84)"))
-CELL = Queryable("id", "string", _l("Identifiant de la cellule (q:r)"), like=True)
+CELL = Queryable("id", "string", _l("Identifiant de la cellule (q:r)"))
 COUNTS = (
     Queryable("total", "integer", _l("Nombre de points")),
     Queryable("unsafe", "integer", _l("Points d'insécurité"), nullable=True),
@@ -67,27 +69,27 @@ COUNTS = (
 )
 POINTS = (
     Queryable("feeling", "string", _l("Ressenti"), enum=FEELINGS),
-    Queryable("category", "string", _l("Catégorie (code)"), like=True),
+    Queryable("category", "string", _l("Catégorie (code)")),
     Queryable("time_of_day", "string", _l("Moment de la journée"), enum=TIMES_OF_DAY),
     Queryable("workshop_id", "integer", _l("Atelier (identifiant)")),
-    Queryable("workshop", "string", _l("Atelier (titre)"), like=True),
-    Queryable("quartier", "string", _l("Quartier (nom)"), like=True, nullable=True),
+    Queryable("workshop", "string", _l("Atelier (titre)")),
+    Queryable("quartier", "string", _l("Quartier (nom)"), nullable=True),
     Queryable("created_at", "datetime", _l("Date et heure du point")),
     GEOMETRY,
 )
-COMMENT = Queryable("comment", "string", _l("Commentaire approuvé"), like=True, nullable=True)
+COMMENT = Queryable("comment", "string", _l("Commentaire approuvé"), nullable=True)
 
 BY_KIND = {
     "quartiers": (
-        Queryable("code", "string", _l("Code du quartier"), like=True),
-        Queryable("name", "string", _l("Nom du quartier"), like=True),
+        Queryable("code", "string", _l("Code du quartier")),
+        Queryable("name", "string", _l("Nom du quartier")),
         GEOMETRY,
     ),
     "hexagons": (CELL, *COUNTS, GEOMETRY),
     "hexagons-full": (
         CELL,
         *COUNTS,
-        Queryable("top_categories", "string", _l("Catégories les plus citées"), like=True),
+        Queryable("top_categories", "string", _l("Catégories les plus citées")),
         GEOMETRY,
     ),
     "hotspots": (

@@ -31,7 +31,7 @@ from flask_login import current_user
 
 from app import access, audit, openapi, vocabulary
 from app.extensions import db
-from app.gis.ogc import apidoc, core, filtering, queryables
+from app.gis.ogc import apidoc, core, cql2, queryables
 from app.gis.ogc.collections import KINDS, LIMIT_DEFAULT, LIMIT_MAX, SUFFIXES, Kind, ParameterError
 from app.models import FEELINGS, TIMES_OF_DAY, Territory
 from app.openapi import GEOJSON, HTML, JSON, query, ref, text
@@ -216,15 +216,15 @@ ITEM_PARAMS = (
     *(
         query(
             "filter",
-            text(maxLength=filtering.MAX_LENGTH),
+            text(maxLength=cql2.MAX_LENGTH),
             "A CQL2 filter on the collection's queryables (see its /queryables).",
         ),
         query(
             "filter-lang",
-            text(enum=list(filtering.LANGS)),
+            text(enum=list(cql2.LANGS)),
             "cql2-text (default) or cql2-json; cql-text is cql2-text under its draft name.",
         ),
-        query("filter-crs", text(enum=list(filtering.FILTER_CRS)), "CRS of its geometries: CRS84."),
+        query("filter-crs", text(enum=list(cql2.FILTER_CRS)), "CRS of its geometries: CRS84."),
         query("sortby", text(), "Properties to sort by, comma-separated, each +name or -name."),
         query("properties", text(), "The properties each feature keeps, comma-separated."),
     ),

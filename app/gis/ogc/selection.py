@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.gis.ogc import filtering
+from app.gis.ogc import cql2, filtering
 from app.gis.ogc.collections import CRS84, Kind
 from app.gis.ogc.queryables import PROPERTIES, queryables, sortables
 from app.models import Category, Pin, Quartier, Workshop
@@ -62,11 +62,11 @@ def read_selection(kind: Kind, args, errors: dict, comments: bool = False) -> Se
 
 def _condition(kind: Kind, args, errors: dict, comments: bool):
     lang = args.get("filter-lang", "cql2-text")
-    if lang not in filtering.LANGS:
-        names = ", ".join(filtering.LANGS)
+    if lang not in cql2.LANGS:
+        names = ", ".join(cql2.LANGS)
         errors["filter-lang"] = _("Valeurs possibles : %(names)s.", names=names)
         return None
-    if args.get("filter-crs", CRS84) not in filtering.FILTER_CRS:
+    if args.get("filter-crs", CRS84) not in cql2.FILTER_CRS:
         errors["filter-crs"] = _("Géométries en CRS84 (longitude, latitude) seulement.")
         return None
     raw = args.get("filter")
@@ -74,9 +74,9 @@ def _condition(kind: Kind, args, errors: dict, comments: bool):
         return None
     backend = filtering.Python() if kind.name in IN_PYTHON else filtering.SQL(columns(kind))
     try:
-        node = filtering.parse(raw, lang)
+        node = cql2.parse(raw, lang)
         return filtering.compile_filter(node, queryables(kind, comments), backend)
-    except filtering.FilterError as exc:
+    except cql2.FilterError as exc:
         errors["filter"] = str(exc)
         return None
 
