@@ -65,7 +65,7 @@ def compile_filter(node, queryables: dict[str, Queryable], backend):
     """``node`` checked against ``queryables`` and compiled by ``backend``."""
     try:
         _check_size(node)
-        return _Compiler(queryables, backend).condition(node, 0)
+        return _Compiler(queryables, backend).condition(node)
     except FilterError:
         raise
     except (TypeError, AttributeError, KeyError, ValueError):  # a tree pygeofilter let by
@@ -93,12 +93,13 @@ class _Compiler:
         self.queryables = queryables
         self.backend = backend
 
-    def condition(self, node, depth: int):
+    def condition(self, node):
+        """The compiled ``node``; its depth was bounded by :func:`_check_size`."""
         if isinstance(node, ast.And | ast.Or):
-            parts = [self.condition(node.lhs, depth + 1), self.condition(node.rhs, depth + 1)]
+            parts = [self.condition(node.lhs), self.condition(node.rhs)]
             return self.backend.combine(isinstance(node, ast.And), parts)
         if isinstance(node, ast.Not):
-            return self.backend.negate(self.condition(node.sub_node, depth + 1))
+            return self.backend.negate(self.condition(node.sub_node))
         for kind, method in (
             (ast.Comparison, self.comparison),
             (ast.Between, self.between),
@@ -112,7 +113,7 @@ class _Compiler:
                 return method(node)
         raise FilterError(_("Opération non prise en charge : %(op)s", op=_name(node)))
 
-    def prop(self, node, geometry: bool = False) -> Queryable:
+    def prop(self, node, spatial: bool = False) -> Queryable:
         if not isinstance(node, ast.Attribute):
             raise FilterError(_("Une propriété est attendue à gauche : %(op)s", op=_name(node)))
         found = self.queryables.get(node.name)
@@ -125,7 +126,7 @@ class _Compiler:
                     names=", ".join(self.queryables),
                 )
             )
-        if (found.type == "geometry") != geometry:
+        if (found.type == "geometry") != spatial:
             raise FilterError(_("Type incompatible pour %(name)s.", name=found.name))
         return found
 
@@ -174,13 +175,13 @@ class _Compiler:
         lhs, rhs = node.lhs, node.rhs
         if isinstance(rhs, ast.Attribute) and not isinstance(lhs, ast.Attribute):
             lhs, rhs = rhs, lhs
-        return self.backend.intersects(self.prop(lhs, geometry=True), geometry(rhs))
+        return self.backend.intersects(self.prop(lhs, spatial=True), geometry(rhs))
 
     def bbox(self, node):
         if node.crs not in (None, "", "CRS84", "EPSG:4326"):
             raise FilterError(_("Géométries en CRS84 (longitude, latitude) seulement."))
         box = bbox([node.minx, node.miny, node.maxx, node.maxy])
-        return self.backend.intersects(self.prop(node.lhs, geometry=True), box)
+        return self.backend.intersects(self.prop(node.lhs, spatial=True), box)
 
 
 def _name(node) -> str:
