@@ -306,11 +306,16 @@ class Python:
     ``NOT unsafe >= 3`` never selects the cells whose ``unsafe`` is hidden."""
 
     def combine(self, conjunction: bool, parts):
+        decisive = not conjunction  # False decides an AND, True an OR
+
         def test(feature):
-            found = [part(feature) for part in parts]
-            if conjunction:
-                return False if False in found else (None if None in found else True)
-            return True if True in found else (None if None in found else False)
+            unknown = False
+            for part in parts:  # in order, stopping at the first decisive value
+                found = part(feature)
+                if found is decisive:
+                    return decisive
+                unknown = unknown or found is None
+            return None if unknown else not decisive
 
         return test
 
@@ -334,7 +339,7 @@ class Python:
         return lambda feature: (value(feature, prop.name) is None) != negated
 
     def intersects(self, prop, shape):
-        return lambda feature: shapely.geometry.shape(feature["geometry"]).intersects(shape)
+        return lambda feature: bool(shapely.geometry.shape(feature["geometry"]).intersects(shape))
 
     def day(self, prop, op, start, end):  # no public or hexagon queryable is a date
         raise FilterError(_("Type incompatible pour %(name)s.", name=prop.name))
