@@ -556,3 +556,28 @@ def test_nasty_filters_never_make_a_server_error(app, client, pins, bearer):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Pin)) == len(pins)
     for quoted in ("workshop = 'x''; DROP TABLE pin; --'", "quartier = 'Bourg-l''Évêque'"):
         assert ids(client.get(f"{POINTS}?filter={quote(quoted)}", headers=headers)) == []
+
+
+def test_a_hidden_count_stays_unknown_whatever_the_filter(app):
+    """On cached features, a null (a count the release does not state) is unknown, as
+    in SQL: neither a comparison nor its negation selects it; only IS NULL names it."""
+    from app.gis.ogc import cql2, filtering
+    from app.gis.ogc.collections import KINDS
+    from app.gis.ogc.queryables import queryables
+
+    def cell(cell_id: str, total: int, unsafe):
+        return {"id": cell_id, "geometry": None, "properties": {"total": total, "unsafe": unsafe}}
+
+    cells = [cell("0:0", 20, 15), cell("0:1", 8, None), cell("1:0", 4, 4)]
+
+    def kept(text: str) -> list[str]:
+        node = cql2.parse(text, "cql2-text")
+        test = filtering.compile_filter(node, queryables(KINDS["hexagons"]), filtering.Python())
+        return [c["id"] for c in cells if test(c) is True]
+
+    assert kept("unsafe >= 5") == ["0:0"]
+    assert kept("NOT (unsafe >= 5)") == ["1:0"]
+    assert kept("unsafe IS NULL") == ["0:1"]
+    assert kept("unsafe >= 5 OR total < 10") == ["0:0", "0:1", "1:0"]
+    assert kept("NOT (unsafe >= 5 AND total > 1)") == ["1:0"]
+    assert kept("unsafe BETWEEN 0 AND 100 OR unsafe NOT BETWEEN 0 AND 100") == ["0:0", "1:0"]
