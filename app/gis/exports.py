@@ -28,7 +28,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import access, audit, openapi, ratelimit, vocabulary
+from app import access, audit, openapi, ratelimit, replica, vocabulary
 from app.analysis import layers
 from app.analysis.filters import FILTER_PARAMS, parse_filters, territory_or_404
 from app.errors import ValidationError
@@ -39,6 +39,7 @@ from app.territories import places
 from geo import export
 
 bp = Blueprint("exports", __name__, url_prefix="/api/v1/territories/<slug>")
+bp.before_request(replica.prefer)  # reads what residents wrote: a replica may answer
 
 LICENCE = "ODbL 1.0"
 

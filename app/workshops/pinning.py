@@ -106,7 +106,9 @@ def list_pins(code: str):
     if _shared(group):
         return jsonify(pins=[])
     rows = db.session.scalars(
-        sa.select(Pin).where(Pin.group_id == group.id).order_by(Pin.created_at.desc())
+        sa.select(Pin)
+        .where(Pin.territory_id == group.territory_id, Pin.group_id == group.id)
+        .order_by(Pin.created_at.desc())
     )
     return jsonify(pins=[pins.to_json(p) for p in rows])
 
@@ -129,17 +131,24 @@ def create_pin(code: str):
     db.session.add(pin)
     try:
         db.session.commit()
-    except sa.exc.IntegrityError:  # this UUID exists: a replay, or a clash
+    except sa.exc.IntegrityError as exc:  # this UUID exists: a replay, or a clash
         db.session.rollback()
-        existing = db.session.get(Pin, clean["id"])
-        if existing is None:
+        if getattr(exc.orig.diag, "constraint_name", None) != "pin_pkey":
             raise
-        return _replayed(existing, group, clean)
+        return _replayed(_pin(group, clean["id"]), group, clean)
     return jsonify(pins.to_json(pin, echo_comment=True)), 201
 
 
-def _replayed(existing: Pin, group: WorkshopGroup, clean: dict):
-    if existing.group_id == group.id and pins.same_content(existing, clean):
+def _pin(group: WorkshopGroup, pin_id: uuid.UUID) -> Pin | None:
+    """A pin of the group's territory by its id (the territory routes it: DESIGN §8)."""
+    return db.session.scalar(
+        sa.select(Pin).where(Pin.territory_id == group.territory_id, Pin.id == pin_id)
+    )
+
+
+def _replayed(existing: Pin | None, group: WorkshopGroup, clean: dict):
+    """``existing``: the pin of this id in the group's territory (None: another town's)."""
+    if existing and existing.group_id == group.id and pins.same_content(existing, clean):
         # The stored text is never echoed: the comment is the one this client just sent.
         data = pins.to_json(existing)
         data["comment"] = clean["comment"]
@@ -152,7 +161,7 @@ def _own_pin(group: WorkshopGroup, pin_id: str) -> Pin | None:
         key = uuid.UUID(pin_id)
     except ValueError:
         abort(404)
-    pin = db.session.get(Pin, key)
+    pin = _pin(group, key)
     if pin is not None and pin.group_id != group.id:
         abort(404)
     return pin

@@ -207,7 +207,11 @@ def _workshop_quartier_matches(workshop: Workshop, condition) -> bool:
     query = (
         sa.select(Quartier.id)
         .join(workshop_quartier, workshop_quartier.c.quartier_id == Quartier.id)
-        .where(workshop_quartier.c.workshop_id == workshop.id, condition)
+        .where(
+            Quartier.territory_id == workshop.territory_id,  # one shard (DESIGN §8)
+            workshop_quartier.c.workshop_id == workshop.id,
+            condition,
+        )
         .limit(1)
     )
     return db.session.scalar(query) is not None

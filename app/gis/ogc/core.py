@@ -26,7 +26,7 @@ from app.analysis.counts import pin_conditions
 from app.analysis.filters import Filters, day_bound, parse_filters
 from app.errors import ValidationError
 from app.gis import pinrows
-from app.gis.ogc import apidoc, queryables, selection
+from app.gis.ogc import apidoc, crs, queryables, selection
 from app.gis.ogc.collections import (
     CONFORMANCE,
     CRS84,
@@ -139,7 +139,8 @@ def describe(asked: Asked, session, territory: Territory, kind: Kind) -> dict:
         "title": f"{territory.name} — {kind.title}",
         "description": str(kind.description),
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": crs.offered(territory),
+        "storageCrs": CRS84,
         "extent": extent(session, territory, kind),
         "links": [
             *_self_links(asked, path),
@@ -196,7 +197,7 @@ def queryables_schema(asked: Asked, territory: Territory, kind: Kind) -> Answer:
 def items(asked: Asked, session, territory: Territory, kind: Kind) -> Answer:
     """A page of the collection's features, filtered, with its ``next``/``prev`` links;
     a bad parameter raises :class:`ParameterError`."""
-    wanted = parse_query(kind, asked.args, comments=asked.comments)
+    wanted = parse_query(kind, asked.args, crs.offered(territory), comments=asked.comments)
     if kind.name == "points":
         page, matched = _point_page(asked, session, territory, kind, wanted)
     elif kind.name == "quartiers":
@@ -206,17 +207,18 @@ def items(asked: Asked, session, territory: Territory, kind: Kind) -> Answer:
         page, matched = every[wanted.offset : wanted.offset + wanted.limit], len(every)
     page = selection.trimmed(page, wanted.selection)
     collection_id = f"{territory.slug}-{kind.name}"
-    return _ok(
+    answer = _ok(
         {
             "type": "FeatureCollection",
             "timeStamp": iso(datetime.now(UTC)),
             "numberMatched": matched,
             "numberReturned": len(page),
-            "features": page,
+            "features": crs.reproject(page, wanted.crs),
             "links": _page_links(asked, collection_id, wanted, matched, len(page)),
         },
         GEOJSON,
     )
+    return crs.with_content_crs(answer, wanted.crs)
 
 
 def _page_links(asked: Asked, collection_id: str, wanted: Query, matched: int, returned: int):
@@ -237,22 +239,24 @@ def _page_links(asked: Asked, collection_id: str, wanted: Query, matched: int, r
 
 
 def item(asked: Asked, session, territory: Territory, kind: Kind, feature_id: str) -> Answer:
-    """One feature by its id; only ``f`` (and ``size`` for hexagons) may be asked."""
-    allowed = ("f", "size") if "size" in kind.filters else ("f",)
+    """One feature by its id; only ``f``, ``crs`` (and ``size`` for hexagons) may be asked."""
+    allowed = ("f", "size", "crs") if "size" in kind.filters else ("f", "crs")
     for name in asked.args:
         if name not in allowed:
             names = ", ".join(allowed)
             raise ParameterError({name: str(TEXTS["unknown_parameter"]) % {"names": names}})
+    target = crs.requested(asked.args, territory)
     feature = _find_feature(asked, session, territory, kind, feature_id)
     if feature is None:
         return not_found(str(TEXTS["unknown_feature"]) % {"id": feature_id[:100]})
+    feature = crs.reproject([feature], target)[0]
     collection_id = f"{territory.slug}-{kind.name}"
     path = f"/collections/{collection_id}"
     feature["links"] = [
         *_self_links(asked, f"{path}/items/{feature_id}", GEOJSON),
         _link(asked, path, "collection", JSON),
     ]
-    return _ok(feature, GEOJSON)
+    return crs.with_content_crs(_ok(feature, GEOJSON), target)
 
 
 def _pin_filters(territory: Territory, kind: Kind, wanted: Query) -> Filters:
@@ -280,13 +284,14 @@ def _hexagon_features(asked: Asked, territory: Territory, kind: Kind, wanted: Qu
         raise ParameterError(exc.fields, exc.message) from exc
     if wanted.bbox:
         shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
-        box = shapely.box(*wanted.bbox)
+        box = crs.bbox_area(wanted.bbox, wanted.bbox_crs)
         features = [f for f, s in zip(features, shapes, strict=True) if s.intersects(box)]
     return selection.features(features, wanted.selection)
 
 
-def _envelope(bbox):
-    return sa.func.ST_MakeEnvelope(*bbox, 4326)
+def _envelope(wanted: Query):
+    area = crs.bbox_area(wanted.bbox, wanted.bbox_crs)
+    return sa.func.ST_GeomFromText(shapely.to_wkt(area, rounding_precision=-1), 4326)
 
 
 def _point_feature(row) -> dict:
@@ -300,7 +305,7 @@ def _point_feature(row) -> dict:
 
 def _point_page(asked: Asked, session, territory, kind, wanted: Query):
     filters = _pin_filters(territory, kind, wanted)
-    inside = [sa.func.ST_Intersects(Pin.geom, _envelope(wanted.bbox))] if wanted.bbox else []
+    inside = [sa.func.ST_Intersects(Pin.geom, _envelope(wanted))] if wanted.bbox else []
     query = pinrows.pin_query(
         territory, filters, *inside, comments=asked.comments, english=asked.english
     )
@@ -320,7 +325,7 @@ def _point_page(asked: Asked, session, territory, kind, wanted: Query):
 def _quartier_page(session, territory: Territory, wanted: Query):
     conditions = [getattr(Quartier, n) == v for n, v in wanted.filters.items()]
     if wanted.bbox:
-        conditions.append(sa.func.ST_Intersects(Quartier.geom, _envelope(wanted.bbox)))
+        conditions.append(sa.func.ST_Intersects(Quartier.geom, _envelope(wanted)))
     base = places.quartier_select(territory).where(*conditions)
     base = selection.sql(
         base.order_by(Quartier.code), wanted.selection, KINDS["quartiers"], Quartier.code

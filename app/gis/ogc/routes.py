@@ -1,4 +1,5 @@
-"""OGC API – Features, Part 1 (core, GeoJSON, HTML, OpenAPI 3.0) under ``/ogc``.
+"""OGC API – Features, Part 1 (core, GeoJSON, HTML, OpenAPI 3.0) and Part 2 (``crs``,
+``bbox-crs``: :mod:`.crs`) under ``/ogc``.
 
 Each territory offers collections named ``<slug>-<kind>``:
 
@@ -29,14 +30,15 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import access, audit, openapi, vocabulary
+from app import access, audit, openapi, replica, vocabulary
 from app.extensions import db
-from app.gis.ogc import apidoc, core, cql2, queryables
+from app.gis.ogc import apidoc, core, cql2, crs, queryables
 from app.gis.ogc.collections import KINDS, LIMIT_DEFAULT, LIMIT_MAX, SUFFIXES, Kind, ParameterError
 from app.models import FEELINGS, TIMES_OF_DAY, Territory
 from app.openapi import GEOJSON, HTML, JSON, query, ref, text
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+bp.before_request(replica.prefer)  # reads what residents wrote: a replica may answer
 
 
 # -- the request as plain arguments, the answer as a response ------------------------------
@@ -103,6 +105,19 @@ def _collection(collection_id: str) -> tuple[Territory, Kind]:
 # -- landing, conformance, collections ------------------------------------------------------
 
 F_PARAM = query("f", text(enum=["json", "html"]), "Format of the answer (else: Accept).")
+CRS_PARAM = query(
+    "crs",
+    crs.schema(),
+    "CRS of the coordinates (Part 2): CRS84 (longitude, latitude; the default), EPSG:4326 "
+    "(latitude, longitude), 3857, or the territory's metric CRS (2154, 3812 or its UTM "
+    "zone); each collection lists its own in `crs`. The answer names it in Content-Crs.",
+)
+BBOX_CRS_PARAM = query(
+    "bbox-crs",
+    crs.schema(),
+    "CRS of `bbox`, in its axis order (EPSG:4326: south,west,north,east), one of the "
+    "collection's `crs`; CRS84 by default.",
+)
 
 
 @bp.get("")
@@ -202,9 +217,11 @@ ITEM_PARAMS = (
         **query(
             "bbox",
             {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-            "west,south,east,north in CRS84 (longitude, latitude).",
+            "west,south,east,north in CRS84 (longitude, latitude), or in `bbox-crs`.",
         ),
     },
+    BBOX_CRS_PARAM,
+    CRS_PARAM,
     query("datetime", text(), "An instant or an interval a/b (.. for open) in RFC 3339."),
     query("feeling", text(enum=list(FEELINGS)), "Pins of this feeling (pin collections)."),
     query("category", text(), "Pins of these category codes, comma-separated."),
@@ -258,7 +275,7 @@ def items(collection_id: str):
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 @openapi.operation(
     tag="ogc",
-    params=(F_PARAM,),
+    params=(F_PARAM, CRS_PARAM),
     responses={200: {GEOJSON: ref("Feature"), HTML: {"type": "string"}}},
     secured="optional",
 )
