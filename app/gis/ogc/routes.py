@@ -1,5 +1,6 @@
-"""OGC API – Features, Part 1 (core, GeoJSON, HTML, OpenAPI 3.0) and Part 2 (``crs``,
-``bbox-crs``: :mod:`.crs`) under ``/ogc``.
+"""OGC API – Features, Part 1 (core, GeoJSON, HTML, OpenAPI 3.0), Part 2 (``crs``,
+``bbox-crs``: :mod:`.crs`) and Part 3 (``/queryables``, CQL2 ``filter``, with ``sortby``
+and ``properties``: :mod:`.queryables`, :mod:`.selection`) under ``/ogc``.
 
 Each territory offers collections named ``<slug>-<kind>``:
 
