@@ -198,6 +198,10 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/ogc/collections/rennes-points",
         territory_exports(200),
     ),
+    ("GET", "/ogc/collections/<collection_id>/queryables"): (
+        "/ogc/collections/rennes-points/queryables",
+        territory_exports(200),
+    ),
     ("GET", "/ogc/collections/<collection_id>/items"): (
         "/ogc/collections/rennes-points/items",
         territory_exports(200),

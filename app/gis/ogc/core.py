@@ -26,7 +26,7 @@ from app.analysis.counts import pin_conditions
 from app.analysis.filters import Filters, day_bound, parse_filters
 from app.errors import ValidationError
 from app.gis import pinrows
-from app.gis.ogc import apidoc, crs
+from app.gis.ogc import apidoc, crs, queryables, selection
 from app.gis.ogc.collections import (
     CONFORMANCE,
     CRS84,
@@ -113,7 +113,7 @@ def landing(asked: Asked) -> Answer:
 
 
 def conformance(asked: Asked) -> Answer:
-    return _ok({"conformsTo": CONFORMANCE})
+    return _ok({"conformsTo": [*CONFORMANCE, *queryables.CONFORMANCE]})
 
 
 def collections(asked: Asked, session, visible: Callable[[Territory, Kind], bool]) -> Answer:
@@ -146,6 +146,7 @@ def describe(asked: Asked, session, territory: Territory, kind: Kind) -> dict:
             *_self_links(asked, path),
             _link(asked, f"{path}/items", "items", GEOJSON, TEXTS["items"]),
             _link(asked, f"{path}/items", "items", HTML, TEXTS["items"]),
+            _link(asked, f"{path}/queryables", queryables.REL, queryables.MEDIA_TYPE),
             {"href": asked.territory_page(territory.slug), "rel": "describedby", "type": HTML},
         ],
     }
@@ -182,13 +183,21 @@ def iso(moment: datetime | None) -> str | None:
     )
 
 
+def queryables_schema(asked: Asked, territory: Territory, kind: Kind) -> Answer:
+    """What a filter may name in the collection, as a JSON Schema (Part 3)."""
+    collection_id = f"{territory.slug}-{kind.name}"
+    url = f"{asked.base}/collections/{collection_id}"
+    title = f"{territory.name} — {kind.title}"
+    return _ok(queryables.document(kind, asked.comments, url, title), queryables.MEDIA_TYPE)
+
+
 # -- items -----------------------------------------------------------------------------------
 
 
 def items(asked: Asked, session, territory: Territory, kind: Kind) -> Answer:
     """A page of the collection's features, filtered, with its ``next``/``prev`` links;
     a bad parameter raises :class:`ParameterError`."""
-    wanted = parse_query(kind, asked.args, crs.offered(territory))
+    wanted = parse_query(kind, asked.args, crs.offered(territory), comments=asked.comments)
     if kind.name == "points":
         page, matched = _point_page(asked, session, territory, kind, wanted)
     elif kind.name == "quartiers":
@@ -196,6 +205,7 @@ def items(asked: Asked, session, territory: Territory, kind: Kind) -> Answer:
     else:
         every = _hexagon_features(asked, territory, kind, wanted)
         page, matched = every[wanted.offset : wanted.offset + wanted.limit], len(every)
+    page = selection.trimmed(page, wanted.selection)
     collection_id = f"{territory.slug}-{kind.name}"
     answer = _ok(
         {
@@ -276,7 +286,7 @@ def _hexagon_features(asked: Asked, territory: Territory, kind: Kind, wanted: Qu
         shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
         box = crs.bbox_area(wanted.bbox, wanted.bbox_crs)
         features = [f for f, s in zip(features, shapes, strict=True) if s.intersects(box)]
-    return features
+    return selection.features(features, wanted.selection)
 
 
 def _envelope(wanted: Query):
@@ -296,14 +306,18 @@ def _point_feature(row) -> dict:
 def _point_page(asked: Asked, session, territory, kind, wanted: Query):
     filters = _pin_filters(territory, kind, wanted)
     inside = [sa.func.ST_Intersects(Pin.geom, _envelope(wanted))] if wanted.bbox else []
-    matched = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Pin)
-        .where(*pin_conditions(territory, filters), *inside)
-    )
     query = pinrows.pin_query(
         territory, filters, *inside, comments=asked.comments, english=asked.english
     )
+    query = selection.sql(query, wanted.selection, kind, Pin.created_at, Pin.id)
+    if wanted.selection.condition is None:
+        matched = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Pin)
+            .where(*pin_conditions(territory, filters), *inside)
+        )
+    else:  # the filter may name a joined column (category, workshop, quartier)
+        matched = selection.count(session, query)
     rows = session.execute(query.limit(wanted.limit).offset(wanted.offset))
     return [_point_feature(row) for row in rows], matched
 
@@ -313,8 +327,11 @@ def _quartier_page(session, territory: Territory, wanted: Query):
     if wanted.bbox:
         conditions.append(sa.func.ST_Intersects(Quartier.geom, _envelope(wanted)))
     base = places.quartier_select(territory).where(*conditions)
-    matched = session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
-    rows = session.execute(base.order_by(Quartier.code).limit(wanted.limit).offset(wanted.offset))
+    base = selection.sql(
+        base.order_by(Quartier.code), wanted.selection, KINDS["quartiers"], Quartier.code
+    )
+    matched = selection.count(session, base)
+    rows = session.execute(base.limit(wanted.limit).offset(wanted.offset))
     return [places.quartier_feature(row) for row in rows], matched
 
 

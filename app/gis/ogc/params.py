@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from app.analysis.filters import day_bound
 from app.gis.ogc import crs
 from app.gis.ogc.collections import CRS84, LIMIT_DEFAULT, LIMIT_MAX, Kind, ParameterError
+from app.gis.ogc.selection import NOTHING, SELECTION_PARAMS, Selection, read_selection
 
 
 @dataclass
@@ -25,13 +26,17 @@ class Query:
     # Part 2: the CRS of the answer's coordinates, and the CRS of ``bbox`` (as given).
     crs: str = CRS84
     bbox_crs: str = CRS84
+    selection: Selection = NOTHING  # Part 3: filter, sortby, properties
 
 
-def parse_query(kind: Kind, args, offered: list[str] | tuple[str, ...] = (CRS84,)) -> Query:
+def parse_query(
+    kind: Kind, args, offered: list[str] | tuple[str, ...] = (CRS84,), comments: bool = False
+) -> Query:
     """``args`` (the query string, a mapping) checked for the items of ``kind``;
-    ``offered``: the CRS URIs its collection offers."""
+    ``offered``: the CRS URIs its collection offers; ``comments``: the reader may filter
+    on approved comment text."""
     errors: dict[str, str] = {}
-    allowed = {"f", "limit", "offset", "bbox", "datetime", *kind.filters}
+    allowed = {"f", "limit", "offset", "bbox", "datetime", *kind.filters, *SELECTION_PARAMS}
     allowed |= {"crs", "bbox-crs"}
     for name in args:
         if name not in allowed:
@@ -47,11 +52,20 @@ def parse_query(kind: Kind, args, offered: list[str] | tuple[str, ...] = (CRS84,
     start, end = (
         _interval(args, errors, days_only=not kind.staff) if kind.temporal else (None, None)
     )
+    chosen = read_selection(kind, args, errors, comments)
     if errors:
         raise ParameterError(errors, _("Paramètres invalides."))
     filters = {n: args[n] for n in kind.filters if n in args}
     return Query(
-        min(limit, LIMIT_MAX), offset, bbox, start, end, filters, crs=target, bbox_crs=bbox_crs
+        min(limit, LIMIT_MAX),
+        offset,
+        bbox,
+        start,
+        end,
+        filters,
+        crs=target,
+        bbox_crs=bbox_crs,
+        selection=chosen,
     )
 
 
