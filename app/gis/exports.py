@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import access, audit, openapi, ratelimit, vocabulary
-from app.analysis import layers
+from app.analysis import density, layers
 from app.analysis.filters import FILTER_PARAMS, parse_filters, territory_or_404
 from app.errors import ValidationError
 from app.extensions import db
@@ -235,12 +235,66 @@ def _attachment(territory, ext: str, layer: str = "pins") -> dict:
     return {"Content-Disposition": f"attachment; filename={file_name(territory, layer, ext)}"}
 
 
+def _named_filters() -> dict:
+    return {k: v for k, v in request.args.items() if k not in FILE_PARAMS and v}
+
+
 def file_name(territory, layer: str, ext: str) -> str:
     """The download's name (:func:`geo.export.file_name`) from this request."""
-    filters = {k: v for k, v in request.args.items() if k not in FILE_PARAMS and v}
+    filters = _named_filters()
     srid = territory.metric_srid if request.args.get("crs") == "metric" else None
     excel_fr = request.args.get("dialect") == "excel-fr"
     return export.file_name(territory.slug, layer, ext, filters, srid=srid, excel_fr=excel_fr)
+
+
+# -- the density as a raster ------------------------------------------------------------------
+
+GEOTIFF = "image/tiff; application=geotiff"
+
+
+@bp.get("/layers/density.tif")
+@openapi.operation(
+    tag="exports", params=FILTER_PARAMS, responses={200: {"image/tiff": openapi.BINARY}}
+)
+def density_tif(slug: str):
+    """The density layer as a float32 GeoTIFF in the territory's metric CRS (points per
+    km², nodata where the public release hides a cell); the same grid as ``density.png``.
+    404 when no pin matches the filters."""
+    if not current_user.is_authenticated:
+        ratelimit.limit_anonymous_exports()
+    territory = territory_or_404(slug)
+    filters = _filters(territory)
+    raster = density.density_raster(territory, filters)
+    if raster is None:
+        abort(404, description=_("Aucun point ne correspond à ces filtres."))
+    grid, hidden = raster
+    tags = {
+        **_metadata(territory, filters, "geotiff"),
+        "layer": "density",
+        "units": "points/km2",
+        "bandwidth_m": round(grid.bandwidth, 1),
+        "kernel": grid.kernel,
+        "crs": f"EPSG:{grid.crs}",
+        "suppression_threshold": None if filters.full else access.suppression_k(),
+    }
+    del tags["comments"]
+    from geo.raster import encode_geotiff  # GDAL: heavy, loaded late
+
+    body = encode_geotiff(grid, hidden, description=_("Densité (points par km²)"), tags=tags)
+    if filters.full:  # exact counts: staff reads are audited, public ones are the release
+        audit.record(
+            "export",
+            target="density.tif",
+            territory=territory,
+            format="geotiff",
+            filters=dict(request.args),
+        )
+        db.session.commit()
+    name = export.file_name(
+        territory.slug, "density", "tif", _named_filters(), srid=territory.metric_srid
+    )
+    headers = {"Content-Disposition": f"attachment; filename={name}"}
+    return Response(body, mimetype=GEOTIFF, headers=headers)
 
 
 # -- aggregated layers and quartiers ---------------------------------------------------------
