@@ -300,12 +300,19 @@ def density_tif(slug: str):
 # -- aggregated layers and quartiers ---------------------------------------------------------
 
 AGGREGATES = ("hexagons", "hotspots", "quartiers", "actions")
+# The CLSPD board's filters, which the actions' files take (app/followup/actions.py).
+ACTION_PARAMS = (
+    openapi.query("partner", openapi.text(), "Actions: one partner's."),
+    openapi.query("status", openapi.text(), "Actions: proposed, engaged, done, abandoned."),
+    openapi.query("quartier", openapi.text(), "Actions: whose zone touches this quartier code."),
+    openapi.query("overdue", openapi.text(enum=["1"]), "Actions: overdue only."),
+)
 
 
 @bp.get("/<any(hexagons, hotspots, quartiers, actions):layer>.<any(geojson, csv, gpkg):fmt>")
 @openapi.operation(
     tag="exports",
-    params=(*FILTER_PARAMS, CRS_PARAM, DIALECT_PARAM),
+    params=(*FILTER_PARAMS, CRS_PARAM, DIALECT_PARAM, *ACTION_PARAMS),
     responses={
         200: {
             openapi.GEOJSON: openapi.ref("FeatureCollection"),
@@ -362,8 +369,9 @@ def aggregate(slug: str, layer: str, fmt: str):
 
 def _aggregate_features(territory, layer: str):
     if layer == "actions":
-        _no_filters()
-        return actions.action_features(territory), None
+        _no_filters(allowed=actions.BOARD_PARAMS)
+        chosen = actions.board_filters(territory, request.args)
+        return actions.action_features(territory, chosen), None
     if layer == "quartiers":
         _no_filters()
         return places.quartier_features(territory), None
@@ -374,7 +382,7 @@ def _aggregate_features(territory, layer: str):
     return features, filters
 
 
-def _no_filters() -> None:
-    unknown = [name for name in request.args if name not in FILE_PARAMS]
+def _no_filters(allowed: tuple[str, ...] = ()) -> None:
+    unknown = [name for name in request.args if name not in (*FILE_PARAMS, *allowed)]
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, _("Cette couche ne se filtre pas.")))
