@@ -9,6 +9,7 @@ Mercator grid before Leaflet stretches it between its longitude/latitude bounds.
 
 from __future__ import annotations
 
+import json
 import struct
 import zlib
 
@@ -182,7 +183,8 @@ def encode_geotiff(
     description : str
         The band's description (GDAL shows it as the band name).
     tags : dict, optional
-        Dataset metadata (filters, date, attribution…); values become text.
+        Dataset metadata (filters, date, attribution…); text stays text, other values
+        are written as JSON.
     scale : float
         Multiplier applied to the densities; the default gives points per km².
 
@@ -200,6 +202,10 @@ def encode_geotiff(
             raise ValueError(f"hidden has shape {hidden.shape}, the grid {values.shape}")
         values = np.where(hidden, GEOTIFF_NODATA, values)
     return _write_tiff(values.astype(np.float32), grid, description, tags or {})
+
+
+def _tag_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _write_tiff(values: np.ndarray, grid: DensityGrid, description: str, tags: dict) -> bytes:
@@ -223,5 +229,5 @@ def _write_tiff(values: np.ndarray, grid: DensityGrid, description: str, tags: d
         with memory.open(**profile) as dataset:
             dataset.write(values, 1)
             dataset.set_band_description(1, description)
-            dataset.update_tags(**{k: str(v) for k, v in tags.items()})
+            dataset.update_tags(**{k: _tag_text(v) for k, v in tags.items()})
         return memory.read()

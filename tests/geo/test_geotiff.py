@@ -20,14 +20,16 @@ def test_values_transform_crs_and_tags_survive_the_round_trip():
     grid = _grid()
     hidden = np.zeros(grid.values.shape, dtype=bool)
     hidden[:3, :] = True
-    data = encode_geotiff(grid, hidden, description="densité", tags={"filters": "feeling=unsafe"})
+    tags = {"filters": {"feeling": "unsafe"}, "licence": "ODbL 1.0"}
+    data = encode_geotiff(grid, hidden, description="densité", tags=tags)
     with MemoryFile(data) as memory, memory.open() as dataset:
         assert dataset.crs.to_epsg() == 2154 and dataset.dtypes == ("float32",)
         assert tuple(dataset.transform)[:6] == pytest.approx(grid.transform)
         assert tuple(dataset.bounds) == pytest.approx(grid.bounds)
         assert dataset.res == (25.0, 25.0) and dataset.nodata == GEOTIFF_NODATA
         assert dataset.descriptions == ("densité",)
-        assert dataset.tags()["filters"] == "feeling=unsafe"
+        assert dataset.tags()["filters"] == '{"feeling": "unsafe"}'
+        assert dataset.tags()["licence"] == "ODbL 1.0"
         values = dataset.read(1)
     assert np.all(values[:3] == GEOTIFF_NODATA)
     np.testing.assert_allclose(values[3:], grid.values[3:] * 1e6, rtol=1e-6)
