@@ -25,12 +25,13 @@ from flask import (
     send_file,
     stream_with_context,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import access, audit, openapi, ratelimit, vocabulary
-from app.analysis import density, layers
-from app.analysis.filters import FILTER_PARAMS, parse_filters, territory_or_404
+from app.analysis import cache, density, layers
+from app.analysis.filters import FILTER_PARAMS, LANGUAGE_PARAM, parse_filters, territory_or_404
 from app.errors import ValidationError
 from app.extensions import db
 from app.followup import actions
@@ -236,7 +237,9 @@ def _attachment(territory, ext: str, layer: str = "pins") -> dict:
 
 
 def _named_filters() -> dict:
-    return {k: v for k, v in request.args.items() if k not in FILE_PARAMS and v}
+    """The query's filters that name a file (not the format's options, nor the language)."""
+    skip = (*FILE_PARAMS, LANGUAGE_PARAM)
+    return {k: v for k, v in request.args.items() if k not in skip and v}
 
 
 def file_name(territory, layer: str, ext: str) -> str:
@@ -258,29 +261,16 @@ GEOTIFF = "image/tiff; application=geotiff"
 )
 def density_tif(slug: str):
     """The density layer as a float32 GeoTIFF in the territory's metric CRS (points per
-    km², nodata where the public release hides a cell); the same grid as ``density.png``.
-    404 when no pin matches the filters."""
+    km², nodata where the public release hides a cell); the same grid as ``density.png``,
+    kept in the layer cache. 404 when no pin matches the filters."""
     if not current_user.is_authenticated:
         ratelimit.limit_anonymous_exports()
     territory = territory_or_404(slug)
     filters = _filters(territory)
-    raster = density.density_raster(territory, filters)
-    if raster is None:
+    key = cache.cache_key(territory, "density.tif", filters, get_locale().language)
+    body, _hit = cache.cached(territory, key, lambda: _density_geotiff(territory, filters))
+    if not body:
         abort(404, description=_("Aucun point ne correspond à ces filtres."))
-    grid, hidden = raster
-    tags = {
-        **_metadata(territory, filters, "geotiff"),
-        "layer": "density",
-        "units": "points/km2",
-        "bandwidth_m": round(grid.bandwidth, 1),
-        "kernel": grid.kernel,
-        "crs": f"EPSG:{grid.crs}",
-        "suppression_threshold": None if filters.full else access.suppression_k(),
-    }
-    del tags["comments"]
-    from geo.raster import encode_geotiff  # GDAL: heavy, loaded late
-
-    body = encode_geotiff(grid, hidden, description=_("Densité (points par km²)"), tags=tags)
     if filters.full:  # exact counts: staff reads are audited, public ones are the release
         audit.record(
             "export",
@@ -295,6 +285,27 @@ def density_tif(slug: str):
     )
     headers = {"Content-Disposition": f"attachment; filename={name}"}
     return Response(body, mimetype=GEOTIFF, headers=headers)
+
+
+def _density_geotiff(territory, filters) -> bytes:
+    """The GeoTIFF's bytes, or nothing when no density is left to show."""
+    from geo.raster import encode_geotiff  # GDAL: heavy, loaded late
+
+    raster = density.density_raster(territory, filters)
+    if raster is None:
+        return b""
+    grid, hidden = raster
+    tags = {
+        **_metadata(territory, filters, "geotiff"),
+        "layer": "density",
+        "units": "points/km2",
+        "bandwidth_m": round(grid.bandwidth, 1),
+        "kernel": grid.kernel,
+        "crs": f"EPSG:{grid.crs}",
+        "suppression_threshold": None if filters.full else access.suppression_k(),
+    }
+    del tags["comments"]
+    return encode_geotiff(grid, hidden, description=_("Densité (points par km²)"), tags=tags)
 
 
 # -- aggregated layers and quartiers ---------------------------------------------------------

@@ -64,6 +64,9 @@ def test_public_geotiff_is_the_png_grid_in_lambert_93(app, client, demo):
     assert tags["units"] == "points/km2" and tags["suppression_threshold"] == "3"
     assert json.loads(tags["filters"]) == {"bandwidth": "300"}
     assert "Rennes" in tags["attribution"] and tags["generated_at"][:2] == "20"
+    english = client.get(f"{BASE}/density.tif?bandwidth=300&lang=en")
+    assert english.headers["Content-Disposition"] == name  # the language names no file
+    assert _read(english.data)["description"] == "Density (points per km²)"
     with app.app_context():  # the public release is public: no audit row
         assert not db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
 
@@ -102,9 +105,11 @@ def test_staff_geotiff_is_exact_audited_and_named_apart(app, client, demo, make_
     assert tif["tags"]["suppression_threshold"] == "null"
     isobands = client.get(f"{BASE}/density?bandwidth=300&full=1").get_json()
     assert float(tif["values"].max()) == pytest.approx(isobands["peak_per_km2"], rel=1e-4)
-    with app.app_context():
-        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export"))
-        assert event.target == "density.tif" and event.details["format"] == "geotiff"
+    again = client.get(f"{BASE}/density.tif?bandwidth=300&full=1")  # from the cache
+    assert again.data == response.data
+    with app.app_context():  # every staff read is audited, cached or not
+        events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export"))
+        assert [(e.target, e.details["format"]) for e in events] == [("density.tif", "geotiff")] * 2
 
 
 def test_no_pins_is_a_json_404(client, rennes):
