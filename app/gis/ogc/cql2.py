@@ -12,7 +12,11 @@ from pathlib import Path
 
 import shapely
 from flask_babel import gettext as _
+from lark import Lark, v_args
 from pygeofilter import ast, values
+from pygeofilter.parsers import cql2_text
+from pygeofilter.parsers.cql2_json import parse as parse_json
+from pygeofilter.parsers.cql2_text.parser import CQLTransformer
 
 from app.gis.ogc.collections import CRS84
 
@@ -57,10 +61,6 @@ def _text_parser():
     """pygeofilter's CQL2 text grammar, adapted: strings with ``''`` for a quote (as
     CQL2 and GDAL write them), one-letter property names (the hot spots' ``z``, ``p``,
     ``q``), CQL2's precedence of AND over OR, and no debug dumps in its errors."""
-    from lark import Lark, v_args
-    from pygeofilter.parsers import cql2_text
-    from pygeofilter.parsers.cql2_text.parser import CQLTransformer
-
     @v_args(inline=True)
     class Transformer(CQLTransformer):
         def SINGLE_QUOTED(self, token):  # noqa: N802 (lark's terminal name)
@@ -96,8 +96,6 @@ def parse(raw: str, lang: str):
     text = None if lang == "cql2-json" else _text_parser()
     try:
         if text is None:
-            from pygeofilter.parsers.cql2_json import parse as parse_json
-
             return parse_json(json.loads(raw))
         return text.parse(raw)
     except (Exception, RecursionError) as exc:  # lark, json, pygeofilter: all bad input
