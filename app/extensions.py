@@ -1,5 +1,7 @@
 """Extension objects, created unbound and attached to the app in ``create_app``."""
 
+import contextlib
+
 from flask import current_app, g, has_request_context
 from flask_babel import Babel
 from flask_migrate import Migrate
@@ -35,3 +37,11 @@ db = SQLAlchemy(
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
+
+
+@contextlib.contextmanager
+def autocommit():
+    """A connection of the pool in autocommit: each statement commits on its own (one
+    round trip for a one-statement write, no BEGIN/COMMIT)."""
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")

@@ -21,7 +21,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
-from app.extensions import db
 from app.workshops import groups
 
 # The statement's parts are named in its result: the workshop's status (None for a
@@ -100,8 +99,9 @@ class Written:
     created_at: datetime | None  # None: not written (refused, or the id exists)
 
 
-def insert_pin(group: GroupRef, clean: dict, now: datetime) -> Written:
-    """Run the one statement for a checked pin body (``clean`` from ``parse_pin``)."""
+def insert_pin(group: GroupRef, clean: dict, now: datetime, autocommit) -> Written:
+    """Run the one statement for a checked pin body (``clean`` from ``parse_pin``) on an
+    ``autocommit`` connection."""
     comment = clean["comment"]
     values = {
         "territory_id": group.territory_id,
@@ -118,7 +118,5 @@ def insert_pin(group: GroupRef, clean: dict, now: datetime) -> Written:
         "tolerance": current_app.config["PIN_BOUNDARY_TOLERANCE_M"],
         "now": now,
     }
-    with db.engine.connect() as connection:
-        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-        row = autocommit.execute(INSERT_PIN, values).one()
+    row = autocommit.execute(INSERT_PIN, values).one()
     return Written(row.status, bool(row.inside), row.created_at)

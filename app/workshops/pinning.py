@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import openapi, ratelimit, security, vocabulary
 from app.errors import ValidationError
-from app.extensions import db
+from app.extensions import autocommit, db
 from app.models import TIMES_OF_DAY, Category, Pin, Proposal, WorkshopGroup, utcnow
 from app.territories import places
 from app.workshops import groups, ingest, pins
@@ -120,14 +120,15 @@ def create_pin(code: str):
     """Create a pin with the client's UUID. Same UUID and content again: 200 and the
     stored pin, nothing written; same UUID with other content: 409."""
     group = ingest.group_ref(code)
-    ratelimit.limit_writes(group.join_code)
-    try:
-        clean = pins.parse_pin(_json_body(), None)
-    except (HTTPException, ValidationError):
-        groups.group_by_code(code)  # a closed or removed workshop says so first
-        raise
-    now = utcnow()
-    written = ingest.insert_pin(group, clean, now)
+    with autocommit() as connection:  # one checkout: the count, then the pin
+        ratelimit.limit_writes(group.join_code, connection)
+        try:
+            clean = pins.parse_pin(_json_body(), None)
+        except (HTTPException, ValidationError):
+            groups.group_by_code(code)  # a closed or removed workshop says so first
+            raise
+        now = utcnow()
+        written = ingest.insert_pin(group, clean, now, connection)
     if written.status != "open":
         groups.group_by_code(code)  # its 404 or 403
         abort(503, description=_("L'atelier vient de changer d'état : réessayez."))
