@@ -1,5 +1,5 @@
 """A fresh database for a benchmark, in the embedded cluster (or BENCH_DATABASE_URL),
-and a wait for a server the benchmark started."""
+a staff token on it, and a wait for a server the benchmark started."""
 
 from __future__ import annotations
 
@@ -46,3 +46,26 @@ def wait_healthy(server: subprocess.Popen, port: int) -> subprocess.Popen:
             time.sleep(0.1)
     server.kill()
     raise RuntimeError("the server did not start")
+
+
+def staff_token(app, slug: str, role: str = "planner") -> tuple[str, int]:
+    """A bearer token of a new ``role`` account scoped to territory ``slug``; returns the
+    clear token and the territory's id."""
+    from app.accounts.auth import create_token, hash_password
+    from app.extensions import db
+    from app.models import Territory, User
+
+    with app.app_context():
+        territory = db.session.scalar(db.select(Territory).where(Territory.slug == slug))
+        user = User(
+            email=f"bench-{role}@example.org",
+            name="Bench",
+            role=role,
+            password_hash=hash_password("bench bench bench"),
+            territories=[territory],
+        )
+        db.session.add(user)
+        db.session.flush()
+        _, secret = create_token(user, "bench")
+        db.session.commit()
+        return secret, territory.id

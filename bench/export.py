@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.benchdb import fresh_database, wait_healthy  # noqa: E402
+from bench.benchdb import fresh_database, staff_token, wait_healthy  # noqa: E402
 from bench.layers import load_pins, prepare  # noqa: E402
 from bench.ogcpaging import explain_deep_page, ogc_report  # noqa: E402
 
@@ -60,27 +60,6 @@ FROM pin JOIN category ON category.id = pin.category_id
 WHERE pin.territory_id = {territory}
 ORDER BY pin.created_at, pin.id
 """
-
-
-def make_token(app) -> tuple[str, int]:
-    from app.accounts.auth import create_token, hash_password
-    from app.extensions import db
-    from app.models import Territory, User
-
-    with app.app_context():
-        paris = db.session.scalar(db.select(Territory).where(Territory.slug == "paris"))
-        user = User(
-            email="bench@example.org",
-            name="Bench",
-            role="planner",
-            password_hash=hash_password("bench bench bench"),
-            territories=[paris],
-        )
-        db.session.add(user)
-        db.session.flush()
-        _, secret = create_token(user, "bench")
-        db.session.commit()
-        return secret, paris.id
 
 
 def free_port() -> int:
@@ -193,7 +172,7 @@ def main() -> None:
     url, params = fresh_database(DATABASE)
     app = prepare(url)
     load_pins(params, args.pins)
-    token, territory = make_token(app)
+    token, territory = staff_token(app, "paris")
     version = subprocess.run(["ogr2ogr", "--version"], capture_output=True, text=True).stdout
     print(f"machine: {os.cpu_count()} cores; Python {platform.python_version()}; {version.strip()}")
     port = free_port()

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from app.front import LocalFront  # noqa: E402
-from bench.benchdb import fresh_database  # noqa: E402
+from bench.benchdb import fresh_database, staff_token  # noqa: E402
 from bench.ingest import (  # noqa: E402
     CATEGORIES,
     TIMES,
@@ -51,29 +51,6 @@ from bench.ingest import (  # noqa: E402
 LAYERS = ("hexagons?full=1", "density?full=1", "hotspots?full=1")
 FILTERS = ("", "&feeling=unsafe", "&time_of_day=night", "&category=lighting")
 OK = {"pin": {201}, "list": {200}, "layer": {200, 422}, "export": {200}, "ogc": {200}}
-
-
-def staff_token(url: str) -> str:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-    with app.app_context():
-        import sqlalchemy as sa
-
-        from app.accounts.auth import create_token, hash_password
-        from app.extensions import db
-        from app.models import Territory, User
-
-        rennes = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
-        user = User(
-            email="soak@example.org",
-            name="Soak",
-            role="police",
-            password_hash=hash_password("not used here"),
-            territories=[rennes],
-        )
-        db.session.add(user)
-        _, clear = create_token(user, "soak")
-        db.session.commit()
-        return clear
 
 
 class Stats:
@@ -143,6 +120,18 @@ def client(port: int, role: str, stop_at: float, stats: Stats, code: str, token:
     connection.close()
 
 
+def load(roles: list[str], until: float, stats: Stats, port: int, code, token, points) -> None:
+    """One client thread per role until ``until``."""
+    threads = [
+        threading.Thread(target=client, args=(port, role, until, stats, code, token, points))
+        for role in roles
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def worker_rss(master: int) -> dict[int, int]:
     """Resident set size (kB) of each gunicorn worker."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
@@ -207,7 +196,8 @@ def main() -> None:
     args = parser.parse_args()
     url, params = fresh_database("ressenti_soak")
     code, _group_id = prepare(url)
-    token = staff_token(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    token, _rennes = staff_token(app, "rennes", "police")
     points = points_inside(5000)
     print(f"machine: {machine(params)}")
     server, front, port = serve(url, args.workers)
@@ -216,25 +206,9 @@ def main() -> None:
         roles = (
             ["resident"] * args.residents + ["police"] * args.police + ["planner"] * args.planners
         )
-        warm = time.monotonic() + 10
-        threads = [
-            threading.Thread(target=client, args=(port, r, warm, Stats(), code, token, points))
-            for r in roles
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        load(roles, time.monotonic() + 10, Stats(), port, code, token, points)  # warm-up
         before = worker_rss(server.pid)
-        stop_at = time.monotonic() + args.minutes * 60
-        threads = [
-            threading.Thread(target=client, args=(port, r, stop_at, stats, code, token, points))
-            for r in roles
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        load(roles, time.monotonic() + args.minutes * 60, stats, port, code, token, points)
         after = worker_rss(server.pid)
     finally:
         front.stop()
