@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the system packages Ressenti needs, only those missing, on Debian or Ubuntu.
 #   scripts/install-system-deps.sh          # server: PostgreSQL + PostGIS, nginx, Node.js/npm
-#   scripts/install-system-deps.sh --test   # and Chromium, GDAL's tools for the tests
+#   scripts/install-system-deps.sh --test   # and Chromium, GDAL's tools, PyQGIS for the tests
 # Uses sudo when not run as root. Does nothing (fast) when everything is present.
 set -euo pipefail
 
@@ -38,6 +38,8 @@ if [ "$want_test" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   # GDAL's own clients read the exports and the OGC API in the tests and the benchmark.
   command -v ogrinfo >/dev/null && command -v ogr2ogr >/dev/null || missing+=(gdal-bin)
+  # QGIS 3.22 itself (PyQGIS, run by the system's python3) loads the OGC API in the tests.
+  /usr/bin/python3 -c 'import qgis.core' 2>/dev/null || missing+=(python3-qgis)
   # pdftoppm renders the synthesis PDF in the tests.
   command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 fi

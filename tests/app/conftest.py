@@ -37,7 +37,7 @@ from app import create_app
 from app.config import Defaults, database_url
 from app.extensions import db
 from app.localdb import LocalCluster
-from tests.helpers import PASSWORD, PROJECT_ROOT, QUARTIERS_DATA, app_config
+from tests.helpers import BLOSNE, PASSWORD, PROJECT_ROOT, QUARTIERS_DATA, app_config, pin_body
 
 TEST_DATABASE = "ressenti_test"
 STASH = "test_stash"
@@ -518,3 +518,37 @@ def private_cluster(seed_url: str, tmp_path: Path):
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+# -- what the GIS clients' tests read (GDAL, OWSLib, QGIS) ---------------------------------
+
+
+@pytest.fixture
+def pins(client, make_workshop):
+    """Five unsafe pins in one hexagon (shown to all at k = 3) and one safe pin."""
+    code = make_workshop()["codes"][0]
+    bodies = [pin_body() for _ in range(5)] + [
+        pin_body(feeling="safe", category="good_lighting", lon=-1.6570, lat=48.0850)
+    ]
+    for body in bodies:
+        assert client.post(f"/api/v1/groups/{code}/pins", json=body).status_code == 201
+    return bodies
+
+
+@pytest.fixture
+def clustered_release(client, make_workshop, close_workshop):
+    """A closed workshop of eight pins at each of seven neighbouring spots: a cluster the
+    release shows as hexagons and Gi* finds hot within the surveyed quartier."""
+    workshop = make_workshop(title="Atelier clos", quartiers=("Q.11", "Q.12", "Q.8"))
+    url = f"/api/v1/groups/{workshop['codes'][0]}/pins"
+    around = [(0, 0), (0.002, 0), (-0.002, 0), (0.001, 0.0012), (-0.001, 0.0012)]
+    for a, b in [*around, (0.001, -0.0012), (-0.001, -0.0012)]:
+        for _ in range(8):
+            body = pin_body(lon=BLOSNE[0] + a, lat=BLOSNE[1] + b)
+            assert client.post(url, json=body).status_code == 201
+    close_workshop(workshop["id"])
+
+
+@pytest.fixture
+def planner_token(make_user, make_token):
+    return make_token(make_user("planner", "rennes"))

@@ -39,18 +39,6 @@ def summary(output: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def pins(client, make_workshop):
-    """Five unsafe pins in one hexagon (shown to all at k = 3) and one safe pin."""
-    code = make_workshop()["codes"][0]
-    bodies = [pin_body() for _ in range(5)] + [
-        pin_body(feeling="safe", category="good_lighting", lon=-1.6570, lat=48.0850)
-    ]
-    for body in bodies:
-        assert client.post(f"/api/v1/groups/{code}/pins", json=body).status_code == 201
-    return bodies
-
-
-@pytest.fixture
 def released(client, make_workshop, close_workshop):
     """A closed workshop of thirty pins in one spot: the public release shows its cell."""
     workshop = make_workshop(title="Atelier clos")
@@ -60,25 +48,6 @@ def released(client, make_workshop, close_workshop):
             client.post(f"/api/v1/groups/{workshop['codes'][0]}/pins", json=body).status_code == 201
         )
     close_workshop(workshop["id"])
-
-
-@pytest.fixture
-def clustered_release(client, make_workshop, close_workshop):
-    """A closed workshop of eight pins at each of seven neighbouring spots: a cluster the
-    release shows as hexagons and Gi* finds hot within the surveyed quartier."""
-    workshop = make_workshop(title="Atelier clos", quartiers=("Q.11", "Q.12", "Q.8"))
-    url = f"/api/v1/groups/{workshop['codes'][0]}/pins"
-    around = [(0, 0), (0.002, 0), (-0.002, 0), (0.001, 0.0012), (-0.001, 0.0012)]
-    for a, b in [*around, (0.001, -0.0012), (-0.001, -0.0012)]:
-        for _ in range(8):
-            body = pin_body(lon=BLOSNE[0] + a, lat=BLOSNE[1] + b)
-            assert client.post(url, json=body).status_code == 201
-    close_workshop(workshop["id"])
-
-
-@pytest.fixture
-def planner_token(make_user, make_token):
-    return make_token(make_user("planner", "rennes"))
 
 
 def test_ogrinfo_lists_the_collections_each_visitor_may_read(

@@ -20,7 +20,6 @@ from pyproj import Transformer
 
 from app.extensions import db
 from app.models import Territory
-from tests.app import test_gdal_clients
 from tests.app.test_gdal_clients import gdal
 from tests.conftest import BLOSNE, BLOSNE_2, pin_body
 
@@ -28,8 +27,6 @@ GEOJSON = "application/geo+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 LAMBERT_93 = EPSG + "2154"
-# A closed workshop whose cluster the public release shows as hexagons and hot spots.
-clustered_release = test_gdal_clients.clustered_release
 
 
 def expected(lon: float, lat: float, code: int) -> tuple[float, float]:
