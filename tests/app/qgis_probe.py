@@ -20,10 +20,16 @@ from qgis.core import (  # noqa: E402
     Qgis,
     QgsApplication,
     QgsAuthMethodConfig,
+    QgsCategorizedSymbolRenderer,
+    QgsFillSymbol,
     QgsMapRendererParallelJob,
     QgsMapSettings,
+    QgsMarkerSymbol,
     QgsRectangle,
+    QgsRendererCategory,
+    QgsSingleSymbolRenderer,
     QgsVectorLayer,
+    QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QSize  # noqa: E402
 from qgis.PyQt.QtGui import QColor  # noqa: E402
@@ -58,7 +64,36 @@ def load(base: str, collection: str, authcfg: str | None) -> tuple[QgsVectorLaye
     return layer, found
 
 
+def style(layer: QgsVectorLayer) -> None:
+    """Pale quartiers; pins by feeling, in the colours of the app's legend."""
+    if layer.geometryType() == QgsWkbTypes.PolygonGeometry:
+        layer.setRenderer(
+            QgsSingleSymbolRenderer(
+                QgsFillSymbol.createSimple(
+                    {"color": "#eef1f4", "outline_color": "#5b6775", "outline_width": "0.4"}
+                )
+            )
+        )
+    elif "feeling" in layer.fields().names():
+        categories = [
+            QgsRendererCategory(
+                value,
+                QgsMarkerSymbol.createSimple(
+                    {"color": colour, "outline_color": "white", "size": "2.4"}
+                ),
+                label,
+            )
+            for value, colour, label in (
+                ("unsafe", "#c0392b", "insécurité"),
+                ("safe", "#1e8449", "sécurité"),
+            )
+        ]
+        layer.setRenderer(QgsCategorizedSymbolRenderer("feeling", categories))
+
+
 def render(layers: list[QgsVectorLayer], out: str) -> None:
+    for layer in layers:
+        style(layer)
     settings = QgsMapSettings()
     settings.setLayers(layers)
     settings.setDestinationCrs(layers[-1].crs())
