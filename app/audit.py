@@ -31,6 +31,7 @@ ACTIONS = (
     "audit.exported",
     "export",
     "ogc.read",
+    "ogc.tiles",
     "points.viewed",
     "brief.viewed",
     "moderation",
