@@ -1,10 +1,11 @@
 """A fresh database for a benchmark, in the embedded cluster (or BENCH_DATABASE_URL),
-and a wait for a server the benchmark started."""
+a wait for a server the benchmark started, and the machine's line for the results."""
 
 from __future__ import annotations
 
 import http.client
 import os
+import platform
 import subprocess
 import time
 from pathlib import Path
@@ -46,3 +47,11 @@ def wait_healthy(server: subprocess.Popen, port: int) -> subprocess.Popen:
             time.sleep(0.1)
     server.kill()
     raise RuntimeError("the server did not start")
+
+
+def machine() -> str:
+    """``machine: N cores, <CPU>; Python x.y.z`` for the results."""
+    with open("/proc/cpuinfo") as info:
+        names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
+    cpu = names[0] if names else platform.processor()
+    return f"machine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}"
