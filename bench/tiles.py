@@ -9,15 +9,17 @@ Paris (Châtelet).
 
 * ours: ``/ogc/collections/paris-<kind>/tiles/WebMercatorQuad/{z}/{y}/{x}`` through the
   Flask app in this process (server time, no network) for ``hexagons`` (public),
-  ``hexagons-full`` and ``points`` (a police token): each tile once to fill the layer
-  cache (the first tile of a zoom computes the zoom's layer: reported apart), then the
-  list again, timed; p50/p95 per zoom.
+  ``hexagons-full`` and ``points`` (a police token), p50/p95 per zoom: cold (the shared
+  layer cache emptied first: each tile built; the first tile of a zoom also computes the
+  zoom's hexagon layer, shown apart as "first"), then warm (the same list again: tiles
+  from the cache, as for a second reader of the same data version).
 * floor: the bare ``ST_AsMVT`` query for the same tile, in the same run: the pins of the
   tile's envelope (index scan) as points with their ids (points from z14), or counted
   per hexagon of the zoom's size with each cell's mean point (cells below z14 and the
-  hexagon collections) — no labels, no polygons, no access check, no audit.
+  hexagon collections) — no labels, no polygons, no access check, no audit; JIT off,
+  as for the app's tile queries (with it on, PostgreSQL spends 1-3 s compiling).
 
-Targets: p95 ≤ 1.5 × the floor's p95 and ≤ 150 ms per tile.
+Targets (checked on the cold pass): p95 ≤ 1.5 × the floor's p95 and ≤ 150 ms per tile.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.benchdb import fresh_database, machine  # noqa: E402
-from bench.layers import load_pins, prepare, staff_token  # noqa: E402
+from bench.layers import empty_cache, load_pins, prepare, staff_token  # noqa: E402
 from geo.hexgrid import axial_sql  # noqa: E402
 
 DATABASE = "ressenti_bench_tiles"
@@ -118,6 +120,7 @@ def floor(params: dict, kind: str, tiles) -> dict[int, list[float]]:
     with psycopg.connect(**params) as conn:
         territory = conn.execute("SELECT id FROM territory").fetchone()[0]
         conn.execute("SET work_mem = '64MB'")
+        conn.execute("SET jit = off")  # as the app's tiles: JIT costs seconds here
         for z, x, y in tiles:
             points = kind == "points" and z >= POINTS_FROM
             sql = POINTS_FLOOR if points else cells_floor(hexagon_size(z))
@@ -127,18 +130,21 @@ def floor(params: dict, kind: str, tiles) -> dict[int, list[float]]:
     return times
 
 
-def report(kind: str, first, warm, bare) -> bool:
+def report(kind: str, cold, warm, bare) -> bool:
+    """Per zoom: the cold pass (the first tile of a zoom computes the zoom's hexagon
+    layer), the warm pass (tiles from the shared cache), the floor; the targets are
+    checked on the cold pass."""
     met = True
     for z in ZOOMS:
-        p50, p95 = np.percentile(warm[z], 50), np.percentile(warm[z], 95)
+        c50, c95 = np.percentile(cold[z], 50), np.percentile(cold[z], 95)
+        w50, w95 = np.percentile(warm[z], 50), np.percentile(warm[z], 95)
         f50, f95 = np.percentile(bare[z], 50), np.percentile(bare[z], 95)
-        ok = p95 <= 1.5 * f95 and p95 <= 150
+        ok = c95 <= 1.5 * f95 and c95 <= 150
         met &= ok
         print(
-            f"{kind:14s} z{z:<2d} first {first[z][0]:7.0f} ms"
-            f" | ours p50 {p50:6.1f} p95 {p95:6.1f} ms"
-            f" | floor p50 {f50:6.1f} p95 {f95:6.1f} ms | ours/floor(p95) {p95 / f95:5.2f}"
-            f" {'meets' if ok else 'MISSES'}"
+            f"{kind:14s} z{z:<2d} first {cold[z][0]:6.0f} | cold p50 {c50:6.1f} p95 {c95:6.1f}"
+            f" | warm p50 {w50:5.1f} p95 {w95:5.1f} | floor p50 {f50:6.1f} p95 {f95:6.1f} ms"
+            f" | cold/floor(p95) {c95 / f95:5.2f} {'meets' if ok else 'MISSES'}"
         )
     return met
 
@@ -166,9 +172,10 @@ def main() -> None:
     met = True
     for kind in KINDS:
         headers = None if kind == "hexagons" else police
-        first = ours(app, kind, tiles, headers)
+        empty_cache(app)
+        cold = ours(app, kind, tiles, headers)
         warm = ours(app, kind, tiles, headers)
-        met &= report(kind, first, warm, floor(params, kind, tiles))
+        met &= report(kind, cold, warm, floor(params, kind, tiles))
     print("targets met" if met else "target MISSED")
 
 

@@ -142,14 +142,25 @@ HEXAGON_MVT = sa.text(
 
 
 def tile(asked: core.Asked, session, territory: Territory, kind: Kind, at: Tile) -> core.Answer:
-    """The tile ``at`` of the collection, filtered by ``asked.args`` (as the items)."""
+    """The tile ``at`` of the collection, filtered by ``asked.args`` (as the items), from
+    the shared layer cache while the territory's data version holds: a dense tile of
+    pins costs PostGIS hundreds of milliseconds (bench/RESULTS.md), once per version."""
     wanted = tile_filters(kind, asked.args)
-    if kind.name == "points" and at.z >= POINTS_FROM:
-        body = _point_tile(asked, session, territory, kind, wanted, at)
-    else:
+    filters = core._pin_filters(territory, kind, wanted)  # checked, and the cache's key
+
+    def compute() -> bytes:
+        if kind.name == "points" and at.z >= POINTS_FROM:
+            return _point_tile(asked, session, territory, kind, wanted, at)
         cells = KINDS["hexagons-full"] if kind.name == "points" else kind
         layer = "cells" if kind.name == "points" else kind.name
-        body = _hexagon_tile(asked, session, territory, cells, wanted, at, layer)
+        return _hexagon_tile(asked, session, territory, cells, wanted, at, layer)
+
+    # PostGIS's function costs make the planner JIT-compile a tile's query: 1-3 s of
+    # compiling for a 100 ms query (EXPLAIN ANALYZE in bench/RESULTS.md).
+    session.execute(sa.text("SET LOCAL jit = off"))
+    where = f"tile:{kind.name}:{at.z}/{at.x}/{at.y}"
+    key = cache.cache_key(territory, where, filters, asked.comments, asked.english)
+    body = cache.cached(territory, key, compute)[0]
     if not body:
         return {}, 204, b""
     return {"Content-Type": MVT}, 200, body
