@@ -174,6 +174,8 @@ def measure_large(browser, base: str, runs: int, tiled: bool) -> dict:
             else:
                 expect(drawn).not_to_have_count(before, timeout=120_000)
             marks.append(time.perf_counter())
+            if tiled:  # drawn, not only asked (untimed)
+                expect(page.locator(".leaflet-tile path")).not_to_have_count(0)
         for key, begin, end in zip(steps, [start, *marks], [*marks, marks[-1]], strict=False):
             steps[key].append(end - begin)
         steps["drawn_ms"][-1] = marks[-1] - start

@@ -45,18 +45,30 @@ function popupLines(properties, texts) {
   return [properties.category_label, properties.workshop, properties.comment].filter(Boolean);
 }
 
+// 512-px tiles of one zoom less: a quarter of the requests (each one waits ~100 ms on a
+// busy server, bench/RESULTS.md); cells are one size coarser than 256-px clients see.
+// VectorGrid ignores zoomOffset when it fills the URL, so the zoom is lowered here.
+// Made on first use: the page loads Leaflet.VectorGrid only in tile mode.
+function halfZoomGrid(url, options) {
+  const Grid = L.VectorGrid.Protobuf.extend({
+    _getVectorTilePromise(coords, tileBounds) {
+      const lower = coords.clone();
+      lower.z = coords.z - 1;
+      return L.VectorGrid.Protobuf.prototype._getVectorTilePromise.call(this, lower, tileBounds);
+    },
+  });
+  return new Grid(url, options);
+}
+
 // One tile layer in ``group`` (overlay ``id``'s layer group); returns {setQuery}. The map
 // element has data-tiles-<id>-ready while the tiles in view are drawn (tests, benches).
 export function tileOverlay(map, { id, group, template, texts }) {
   let url = template;
-  const grid = L.vectorGrid.protobuf(url, {
+  const grid = halfZoomGrid(url, {
     vectorTileLayerStyles: STYLES,
     interactive: true,
     maxNativeZoom: 22,
-    // 512-px tiles of one zoom less: a quarter of the requests (each ~40 ms on the
-    // server, bench/RESULTS.md), so cells are one size coarser than 256-px clients see.
-    tileSize: 512,
-    zoomOffset: -1,
+    tileSize: 512, // see halfZoomGrid
     fetchOptions: { credentials: "same-origin" },
   });
   grid.on("click", (event) => {
