@@ -27,8 +27,9 @@ from flask_login import current_user
 from app import access, audit, openapi, vocabulary
 from app.extensions import db
 from app.gis import tiles
+from app.gis import tilesets as documents
 from app.gis.ogc import core
-from app.gis.ogc.collections import ParameterError
+from app.gis.ogc.collections import TILE_KINDS, ParameterError
 from app.gis.ogc.routes import ITEM_PARAMS, _collection, bp
 from app.openapi import BINARY, JSON, query, text
 from app.territories import places
@@ -44,7 +45,7 @@ F_TILESET = query("f", text(enum=["json", "tilejson"]), "json (OGC) or tilejson 
 
 def _tiled(collection_id: str):
     territory, kind = _collection(collection_id)
-    if kind.name not in tiles.TILE_KINDS:
+    if kind.name not in TILE_KINDS:
         abort(404, description=_("Pas de tuiles pour cette collection : %(id)s", id=collection_id))
     return territory, kind
 
@@ -76,7 +77,7 @@ def tilesets(collection_id: str):
     territory, kind = _tiled(collection_id)
     _metadata_format()
     tiles.tile_filters(kind, request.args)
-    return _json(tiles.tilesets(_asked_tiles(), territory, kind))
+    return _json(documents.tilesets(_asked_tiles(), territory, kind))
 
 
 def _asked_tiles() -> core.Asked:
@@ -99,14 +100,14 @@ def _matrix_set(tms: str) -> None:
 @openapi.operation(
     tag="ogc",
     params=(F_TILESET, *TILE_PARAMS),
-    responses={200: {JSON: {"type": "object"}, tiles.TILEJSON: {"type": "object"}}},
+    responses={200: {JSON: {"type": "object"}, documents.TILEJSON: {"type": "object"}}},
     secured="optional",
 )
 def tileset(collection_id: str, tms: str):
     """A tileset's metadata (OGC), or its TileJSON 3.0 (``f=tilejson``)."""
     territory, kind = _tiled(collection_id)
     _matrix_set(tms)
-    make = tiles.tilejson if _metadata_format() == "tilejson" else tiles.tileset
+    make = documents.tilejson if _metadata_format() == "tilejson" else documents.tileset
     tiles.tile_filters(kind, request.args)
     return _json(make(_asked_tiles(), territory, kind, places.territory_bbox(territory)))
 
