@@ -32,6 +32,7 @@ import numpy as np
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app import access
 from app.analysis import cache
 from app.gis import pinrows
 from app.gis.ogc import core
@@ -177,7 +178,8 @@ def hexagon_cells(asked: core.Asked, territory: Territory, kind: Kind, wanted: Q
         wanted.end,
         {**wanted.filters, "size": str(hexagon_size(z))},
     )
-    key = (territory.id, kind.name, cache.data_version(territory), repr(query), asked.english)
+    version = cache.data_version(territory)  # never reused (migration 0013's sequence)
+    key = (territory.id, kind.name, version, repr(query), asked.english, access.suppression_k())
     found = _memo.get(key)
     if found is None:
         features = core._hexagon_features(asked, territory, kind, query)
