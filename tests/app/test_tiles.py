@@ -134,7 +134,12 @@ def test_public_tiles_state_no_count_under_k_whatever_the_zoom_or_filter(client,
     assert stated and not [n for n in stated if 1 <= n < K]
     exact = tile_features(client, "rennes-hexagons-full", 13, "", bearer("police"))
     assert [p for p in exact["hexagons-full"].values() if 1 <= p["total"] < K]
-    for query in ("category=lighting", "time_of_day=night"):
+    for query in (
+        "category=lighting",
+        "time_of_day=night",
+        "datetime=2026-01-01T10:00:00Z/..",  # instants a second apart would time a pin
+        "size=25",  # the zoom sets the size
+    ):
         url = "/ogc/collections/rennes-hexagons/tiles/WebMercatorQuad/13/2845/4057?" + query
         response = client.get(url)
         assert response.status_code == 400 and query.split("=")[0] in response.get_json()["fields"]
