@@ -10,16 +10,19 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
+APP_PORT ?= 5001
 
 .PHONY: run test setup setup-test system-deps system-deps-test db lint bench stop clean
 
-# gunicorn with deploy/gunicorn.conf.py, not the development server: its access log
-# has no client address (no IP beside a pin write).
+# Production shape on one machine: nginx (deploy/nginx-front.conf, under var/front) reads
+# each request whole in front of gunicorn (deploy/gunicorn.conf.py, 127.0.0.1:APP_PORT),
+# so slow phones cannot hold its workers; neither logs a client address. Ctrl-C stops both.
 run: setup db
+	@$(FLASK) users first-admin --url http://$(HOST):$(PORT)/connexion
+	@$(FLASK) front start --listen $(HOST):$(PORT) --upstream 127.0.0.1:$(APP_PORT)
 	@echo "Ressenti on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	@echo "First sign-in: create an admin account, then sign in at http://$(HOST):$(PORT)/connexion"
-	@echo "  $(FLASK) users create you@example.org --name 'Your Name' --role admin --generate-password"
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py 'app:create_app()'
+	@trap '$(FLASK) front stop' EXIT; RESSENTI_PROXY_FIX=true HOST=127.0.0.1 PORT=$(APP_PORT) \
+		$(BIN)/gunicorn -c deploy/gunicorn.conf.py 'app:create_app()'
 
 test: setup-test db
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -69,6 +72,7 @@ bench: setup db
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 stop:
+	-$(FLASK) front stop
 	$(FLASK) localdb stop
 
 clean:

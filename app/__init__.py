@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request
 
+from app import replica
 from app.config import PROJECT_ROOT, Defaults, database_url
 from app.extensions import babel, csrf, db, migrate
 
@@ -46,6 +47,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = url
     if test_config:
         app.config.update(test_config)
+    replica.configure(app, os.environ)
     hosts = app.config.get("TRUSTED_HOSTS")
     if isinstance(hosts, str):  # RESSENTI_TRUSTED_HOSTS="a.example.org, b.example.org"
         app.config["TRUSTED_HOSTS"] = [h for h in hosts.replace(",", " ").split() if h]

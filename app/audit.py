@@ -51,6 +51,7 @@ QUERY_ARGS = frozenset(
         *("feeling", "category", "time_of_day", "workshop", "from", "to", "size"),
         *("bandwidth", "full", "a", "b", "crs", "layer", "f", "bbox", "datetime"),
         *("limit", "offset", "action", "actor", "partner", "status", "quartier", "overdue"),
+        *("filter", "filter-lang", "filter-crs", "sortby", "properties"),  # OGC API Part 3
     )
 )
 

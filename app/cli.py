@@ -1,6 +1,6 @@
 """Command-line interface: ``flask localdb``, ``flask territories``, ``flask quartiers``,
-``flask streets`` and ``flask demo``. Each command parses, calls geo/ or the models,
-commits once and prints one summary line."""
+``flask streets``, ``flask demo`` (and ``flask backup``, in :mod:`app.backup`). Each
+command parses, calls geo/ or the models, commits once and prints one summary line."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from flask.cli import AppGroup
 from app import audit
 from app.accounts.users_cli import users_cli
 from app.analysis import release
+from app.backup import backup_cli
 from app.config import PROJECT_ROOT
 from app.extensions import db
+from app.front import front_cli
 from app.localdb import LocalCluster, LocalDBError
 from app.models import Territory
 from app.territories import places
@@ -40,6 +42,8 @@ def register(app: Flask) -> None:
         users_cli,
         retention_cli,
         release_cli,
+        backup_cli,
+        front_cli,
     )
     for group in groups:
         app.cli.add_command(group)
@@ -99,6 +103,41 @@ def localdb_status() -> None:
 def localdb_url() -> None:
     """Print the SQLAlchemy URL of the app's database."""
     click.echo(current_app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+replica_cli = AppGroup("replica", help="A streaming hot standby of the cluster (var/replica).")
+localdb_cli.add_command(replica_cli)
+
+
+def _standby() -> LocalCluster:
+    config = current_app.config
+    return LocalCluster(Path(config["LOCALDB_DIR"]) / "replica", config["LOCALDB_PORT"] + 1)
+
+
+@replica_cli.command("start")
+def replica_start() -> None:
+    """Make (first time, pg_basebackup) and start the standby; print its URL."""
+    if not current_app.config["USES_LOCALDB"]:
+        _fail("DATABASE_URL is set: make the replica with your PostgreSQL's own tools.")
+    standby = _standby()
+    try:
+        made = standby.clone_from(_cluster())
+        standby.start()
+    except LocalDBError as exc:
+        _fail(str(exc))
+    name = current_app.config.get("LOCALDB_NAME", "ressenti")
+    verb = "made and started" if made else "started"
+    click.echo(f"replica {verb}; serve with DATABASE_REPLICA_URL='{standby.url(name)}'")
+
+
+@replica_cli.command("stop")
+def replica_stop() -> None:
+    """Stop the standby (reads go back to the primary by themselves)."""
+    try:
+        stopped = _standby().stop()
+    except LocalDBError as exc:
+        _fail(str(exc))
+    click.echo("replica stopped." if stopped else "replica was not running.")
 
 
 # -- territories and boundaries ----------------------------------------------------------

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, make_response, render_template, request
+import sqlalchemy.exc as sa_exc
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
+from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -36,8 +39,30 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
         return jsonify(body), status
     if request_ctx.url_adapter is None:  # a refused Host: the page's links cannot be built
         return Response(message, mimetype="text/plain"), status
-    page = render_template("error.html", status=status, message=message, fields=fields or {})
+    try:
+        page = render_template("error.html", status=status, message=message, fields=fields or {})
+    except DATABASE_DOWN:  # the page's header reads the signed-in user from the database
+        _forget_connection()
+        g._login_user = AnonymousUserMixin()  # Flask-Login: do not load the user again
+        page = render_template(
+            "error.html", status=status, message=message, fields=fields or {}, offline_db=True
+        )
     return page, status
+
+
+# The database cannot be reached, is restarting, is out of disk or cancelled a statement:
+# the request may succeed later, so 503 and Retry-After, never a 500 (DESIGN §7).
+DATABASE_DOWN = (sa_exc.OperationalError, sa_exc.InterfaceError)
+
+RETRY_AFTER = "5"  # seconds; the phone's queue waits this long before resending
+
+
+def _forget_connection() -> None:
+    """Roll back what the request half-did; on a dead connection that may fail too."""
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:
+        db.session.close()
 
 
 # How to authenticate, on every 401 (RFC 9110): a bearer token, or HTTP Basic with the
@@ -69,9 +94,20 @@ def register(app: Flask) -> None:
         fields = {exc.field: exc.message} if exc.field else {}
         return error_response(exc.status, exc.code, exc.message, fields)
 
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    def database_unavailable(exc: Exception):
+        _forget_connection()
+        app.logger.warning("database unavailable on %s: %s", request.path, exc.orig or exc)
+        message = _("Service momentanément indisponible : réessayez dans quelques instants.")
+        body, status = error_response(503, "unavailable", message)
+        response = make_response(body, status)
+        response.headers["Retry-After"] = RETRY_AFTER
+        return response
+
     @app.errorhandler(Exception)
     def internal_error(exc: Exception):
         # Never leak a stack trace; roll back whatever the request half-did.
-        db.session.rollback()
+        _forget_connection()
         app.logger.exception("unhandled error on %s", request.path)
         return error_response(500, "internal_error", "Internal server error")

@@ -169,6 +169,21 @@ class LocalCluster:
                 conn.execute(f'CREATE DATABASE "{name}"')
             return not exists
 
+    def clone_from(self, primary: LocalCluster) -> bool:
+        """Make this cluster a streaming hot standby of ``primary`` with PostgreSQL's
+        own ``pg_basebackup -R`` (it writes ``standby.signal`` and the connection to the
+        primary); a no-op when it exists. Returns whether it was made."""
+        if (self.data_dir / "PG_VERSION").exists():
+            return False
+        self._prepare_dirs()
+        backup = [str(find_bindir() / "pg_basebackup"), "-D", str(self.data_dir)]
+        source = ["-h", str(primary.socket_dir), "-p", str(primary.port), "-U", SUPERUSER]
+        _run([*backup, *source, "--write-recovery-conf", "--wal-method=stream", "-c", "fast"])
+        # Long layer reads are not cancelled by the primary's vacuum (recovery conflicts).
+        with open(self.data_dir / "postgresql.conf", "a") as conf:
+            conf.write("hot_standby_feedback = on\n")
+        return True
+
     # -- helpers -----------------------------------------------------------------------
 
     def _prepare_dirs(self) -> None:

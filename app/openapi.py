@@ -277,6 +277,7 @@ SCHEMAS: dict[str, dict] = {
             "description": {"type": "string"},
             "itemType": {"type": "string"},
             "crs": {"type": "array", "items": {"type": "string"}},
+            "storageCrs": {"type": "string"},
             "extent": {"type": "object"},
             "links": {"type": "array", "items": _LINK},
         },

@@ -98,6 +98,7 @@ def init_app(app: Flask) -> None:
                 _("Caractère nul interdit."),
                 status=400,
             )
+        _refuse_long_stream()
         if request.is_json and request.content_length:
             try:
                 request.get_json()  # JSONRefused becomes a ValidationError naming the field
@@ -215,6 +216,17 @@ class Request(FlaskRequest):
         if isinstance(e, JSONRefused):
             raise ValidationError(e.fields, _("Corps JSON refusé."), status=400)
         return super().on_json_loading_failed(e)
+
+
+def _refuse_long_stream() -> None:
+    """413 for a chunked body over MAX_CONTENT_LENGTH. With no Content-Length, Werkzeug
+    hands over the first MAX_CONTENT_LENGTH bytes as if they were the body (a JSON cut in
+    the middle: a misleading 400); one more byte read past the limit raises 413."""
+    limit = request.max_content_length
+    if request.content_length is not None or not limit or request.method in ("GET", "HEAD"):
+        return
+    if len(request.get_data(cache=True)) >= limit:
+        request.stream.read(1)
 
 
 class PostgresIntConverter(IntegerConverter):

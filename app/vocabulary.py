@@ -73,6 +73,15 @@ HOTSPOT_COLOURS = {
 DIFFERENCE_COLOURS = {"b": HOTSPOT_COLOURS[3], "a": HOTSPOT_COLOURS[-3]}
 # Hexagon counts: (at least this many pins, colour).
 HEX_STEPS = ((1, "#fff5eb"), (3, "#fdd0a2"), (6, "#fd8d3c"), (12, "#d94801"), (25, "#7f2704"))
+# Emerging hot spot patterns (geo.trends.PATTERNS); cells with no pattern are not drawn.
+TREND_COLOURS = {
+    "new": "#fd8d3c",
+    "intensifying": "#99000d",
+    "persistent": "#e31a1c",
+    "diminishing": "#fcbba1",
+    "sporadic": "#984ea3",
+    "no_pattern": "#f0f0f0",
+}
 ACTION_STATUS_COLOURS = {
     "proposed": "#6c757d",
     "engaged": "#e36414",
@@ -112,6 +121,7 @@ def palette() -> dict:
         "difference": DIFFERENCE_COLOURS,
         "hexagon": {str(n): c for n, c in HEX_STEPS},  # from this many pins
         "action_status": ACTION_STATUS_COLOURS,
+        "trend": TREND_COLOURS,
     }
 
 

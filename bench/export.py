@@ -14,6 +14,16 @@ A fresh ``ressenti_bench_export`` database gets the 80 Paris quartiers and 10^6 
   its output thrown away too.
 
 Targets: ours / ogr2ogr ≤ 1.0, peak RSS < 150 MB, first byte < 200 ms.
+
+With ``--ogc`` (issue 15), the same pins through the OGC API as QGIS or GDAL read them:
+``/ogc/collections/paris-points/items?limit=10000``, following each page's ``next``
+link, with the token as ``Bearer`` or as HTTP Basic's password (``--auth basic``, what
+QGIS sends); each page is parsed as a client must (to find ``next``). Anchor: the same
+ogr2ogr from the database, in the same run. Paging stops after ``--budget`` seconds:
+the run then reports the pages read and an estimate for the rest from the last pages'
+pace (a lower bound: a deeper page is never cheaper). Target (ours, not the issue's):
+paging ≤ 1.5 × ogr2ogr. A miss prints where a deep page's time goes (cProfile of one
+page in this process, and PostgreSQL's plan of its query).
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.benchdb import fresh_database, wait_healthy  # noqa: E402
 from bench.layers import load_pins, prepare  # noqa: E402
+from bench.ogcpaging import explain_deep_page, ogc_report  # noqa: E402
 
 DATABASE = "ressenti_bench_export"
 FEATURE = b'"Feature"'  # once per feature, whatever the spacing
@@ -175,6 +186,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pins", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--ogc", action="store_true", help="OGC API paging instead")
+    parser.add_argument("--auth", choices=("bearer", "basic"), default="bearer")
+    parser.add_argument("--budget", type=float, default=300.0, help="OGC paging, seconds")
     args = parser.parse_args()
     url, params = fresh_database(DATABASE)
     app = prepare(url)
@@ -184,6 +198,21 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; Python {platform.python_version()}; {version.strip()}")
     port = free_port()
     server = start_gunicorn(url, port)
+    if args.ogc:
+        try:
+            sql = ANCHOR_SQL.format(territory=territory)
+            ogc_report(
+                app,
+                port,
+                token,
+                args,
+                lambda: anchor(params, territory),
+                explain=lambda offset: explain_deep_page(params, sql, offset),
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        return
     try:
         worker = worker_pid(server.pid)
         idle = peak_rss_mb(worker)

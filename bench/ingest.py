@@ -7,12 +7,14 @@ Both sides run in this one process's run, against the same ``pin`` table of a fr
 
 * anchor: pgbench (C, prepared statements, N clients, 2 threads) running a single-row
   ``INSERT INTO pin ...`` — the rate PostgreSQL itself sustains on this machine;
+* second anchor: the same load against a minimal Flask app that stores the same row
+  with one psycopg INSERT and no checks (bench/minimal_pin_app.py, same gunicorn shape);
 * ours: N client threads, each with a keep-alive connection, POSTing new pins (fresh
   UUIDs, points inside Le Blosne) to ``/api/v1/groups/<code>/pins`` served by gunicorn
   on 127.0.0.1, every request validated (category, time of day, inside the quartier).
 
-Prints pins/s, latency percentiles and the ratio ours / anchor. Target: ratio >= 0.3
-and p95 < 50 ms at 32 clients on 2 cores.
+Prints pins/s, latency percentiles and the ratios ours / pgbench and ours / minimal
+app. Target (issue 16): ours >= 0.7 x the minimal app, p95 < 50 ms at 32 clients.
 """
 
 from __future__ import annotations
@@ -119,9 +121,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_gunicorn(
+    url: str, port: int, workers: int, threads: int, app: str = "app:create_app()", **extra
+) -> subprocess.Popen:
     env = {
         **os.environ,
+        **extra,
         "DATABASE_URL": url,
         "RESSENTI_SECRET_KEY": "bench",
         "RESSENTI_PIN_RATE_PER_CODE": "[1000000, 1]",
@@ -129,7 +134,7 @@ def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subproces
     }
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
-        "app:create_app()",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -144,6 +149,8 @@ def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subproces
         "warning",
         "--chdir",
         str(ROOT),
+        "--pythonpath",
+        str(ROOT / "bench"),
     ]
     process = subprocess.Popen(command, env=env, start_new_session=True)
     deadline = time.monotonic() + 30
@@ -315,23 +322,53 @@ def main() -> None:
         f"(avg latency {anchor['latency_avg_ms']:.2f} ms)"
     )
 
+    minimal = serve_and_load(
+        url, args, code, points, "minimal_pin_app:create_app()",
+        BENCH_MINIMAL_CONNINFO=conninfo(params), BENCH_MINIMAL_GROUP=group_triple(params, group_id),
+    )  # fmt: skip
+    report("minimal Flask + psycopg INSERT", minimal, args)
+    ours = serve_and_load(url, args, code, points, "app:create_app()")
+    report("ours    POST /pins via gunicorn", ours, args)
+    ratio = ours["rate"] / anchor["rate"]
+    print(f"ratio ours/pgbench: {ratio:.2f}")
+    ratio = ours["rate"] / minimal["rate"]
+    verdict = "meets" if ratio >= 0.7 and ours["p95"] < 50 else "MISSES"
+    print(f"ratio ours/minimal app: {ratio:.2f}  (target >= 0.70, p95 < 50 ms: {verdict})")
+
+
+def serve_and_load(url, args, code, points, app: str, **extra) -> dict:
+    """Serve ``app`` with gunicorn, warm it up, then load it; the measured run."""
     port = free_port()
-    server = start_gunicorn(url, port, args.workers, args.threads)
+    server = start_gunicorn(url, port, args.workers, args.threads, app, **extra)
     try:
         run_clients(port, code, args.clients, 2, points)  # warm-up: imports, pools, caches
-        ours = run_clients(port, code, args.clients, args.seconds, points)
+        return run_clients(port, code, args.clients, args.seconds, points)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def report(label: str, side: dict, args) -> None:
     print(
-        f"ours    POST /pins via gunicorn   : {ours['rate']:8.0f} pins/s "
-        f"(p50 {ours['p50']:.1f} ms, p95 {ours['p95']:.1f} ms, p99 {ours['p99']:.1f} ms, "
-        f"{ours['errors']} errors / {ours['requests']} requests; "
+        f"{label:33s}: {side['rate']:8.0f} pins/s "
+        f"(p50 {side['p50']:.1f} ms, p95 {side['p95']:.1f} ms, p99 {side['p99']:.1f} ms, "
+        f"{side['errors']} errors / {side['requests']} requests; "
         f"gunicorn {args.workers} workers × {args.threads} threads)"
     )
-    ratio = ours["rate"] / anchor["rate"]
-    verdict = "meets" if ratio >= 0.3 and ours["p95"] < 50 else "MISSES"
-    print(f"ratio ours/anchor: {ratio:.2f}  (target >= 0.30, p95 < 50 ms: {verdict})")
+
+
+def conninfo(params: dict) -> str:
+    if "conninfo" in params:
+        return params["conninfo"]
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items()})
+
+
+def group_triple(params: dict, group_id: int) -> str:
+    with connect(params) as conn:
+        row = conn.execute(
+            "SELECT territory_id, workshop_id, id FROM workshop_group WHERE id = %s", (group_id,)
+        ).fetchone()
+    return ",".join(str(v) for v in row)
 
 
 if __name__ == "__main__":

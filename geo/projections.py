@@ -17,6 +17,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
 
@@ -25,6 +26,7 @@ from geo.errors import CRSError
 WGS84 = 4326
 LAMBERT_93 = 2154
 BELGIAN_LAMBERT_2008 = 3812
+WEB_MERCATOR = 3857
 
 # Areas of use of the two national CRSs (EPSG registry), west, south, east, north.
 _METROPOLITAN_FRANCE = (-9.86, 41.15, 10.38, 51.56)
@@ -155,3 +157,137 @@ def to_lonlat(x, y, srid: int):
 def crs_label(srid: int) -> str:
     """Return a readable name of a CRS, e.g. ``"EPSG:2154 RGF93 v1 / Lambert-93"``."""
     return f"EPSG:{srid} {crs(srid).name}"
+
+
+@lru_cache(maxsize=64)
+def northing_first(srid: int) -> bool:
+    """Tell whether a CRS's authority axis order puts the north axis first.
+
+    EPSG:4326 is (latitude, longitude) by its definition, although GeoJSON, PostGIS
+    and this module's transformers use (longitude, latitude); the projected CRSs used
+    here (2154, 3812, UTM, 3857) are (easting, northing).
+
+    Parameters
+    ----------
+    srid : int
+        EPSG code.
+    """
+    return crs(srid).axis_info[0].direction in ("north", "south")
+
+
+def _moved(coords: np.ndarray, src: int, dst: int, swap_in: bool, swap_out: bool, decimals):
+    """(N, 2) coordinates from ``src`` to ``dst``, swapping axes on the way in or out."""
+    x, y = (coords[:, 1], coords[:, 0]) if swap_in else (coords[:, 0], coords[:, 1])
+    if src != dst:
+        x, y = transformer(src, dst).transform(x, y)
+    moved = np.column_stack((y, x) if swap_out else (x, y))
+    return moved if decimals is None else np.round(moved, decimals)
+
+
+def to_crs84(geometries, srid: int) -> np.ndarray:
+    """Transform geometries from an EPSG CRS, in its axis order, to CRS84.
+
+    The inverse of :func:`geojson_from_crs84`, for shapely geometries.
+
+    Parameters
+    ----------
+    geometries : array_like of shapely.Geometry
+        Geometries in ``srid``, coordinates in its authority axis order
+        ((latitude, longitude) for EPSG:4326, (easting, northing) in metres for the
+        projected CRSs).
+    srid : int
+        EPSG code of their CRS.
+
+    Returns
+    -------
+    ndarray of shapely.Geometry
+        The geometries as (longitude, latitude) in degrees.
+    """
+    swap = northing_first(srid)
+    return shapely.transform(
+        np.asarray(geometries, dtype=object),
+        lambda coords: _moved(coords, srid, WGS84, swap, False, None),
+    )
+
+
+def geojson_from_crs84(geometries: list[dict], srid: int, *, decimals: int | None = None):
+    """Transform GeoJSON geometries from CRS84 to an EPSG CRS, in that CRS's axis order.
+
+    The vertices of all geometries go through pyproj in one call; no geometry object is
+    built, so a page of GeoJSON features (cached layers, query rows) is moved at the
+    cost of reading and writing its coordinate lists.
+
+    Parameters
+    ----------
+    geometries : list of dict
+        GeoJSON geometry objects (``{"type": ..., "coordinates": ...}``, any type but
+        GeometryCollection) in CRS84: longitude, latitude in degrees.
+    srid : int
+        EPSG code of the target CRS.
+    decimals : int, optional
+        Round the output coordinates to this many decimals (in the target's unit).
+
+    Returns
+    -------
+    list of dict
+        New geometry objects of the same types, with coordinates in ``srid`` and its
+        authority axis order: (latitude, longitude) in degrees for EPSG:4326,
+        (easting, northing) in metres for 2154, 3812, the UTM zones and 3857.
+        Exterior rings keep their turning direction on the ground; with latitude first
+        it reads the other way in the plane.
+    """
+    pairs: list = []
+    for geometry in geometries:
+        _collect(geometry["coordinates"], pairs)
+    if not pairs:
+        return [dict(geometry) for geometry in geometries]
+    moved = _moved(np.array(pairs, dtype=float), WGS84, srid, False, northing_first(srid), decimals)
+    vertices = iter(moved.tolist())
+    return [
+        {**geometry, "coordinates": _rebuilt(geometry["coordinates"], vertices)}
+        for geometry in geometries
+    ]
+
+
+def _collect(coordinates: list, pairs: list) -> None:
+    if coordinates and not isinstance(coordinates[0], list | tuple):
+        pairs.append(coordinates[:2])  # a position; heights are not kept
+        return
+    for part in coordinates:
+        _collect(part, pairs)
+
+
+def _rebuilt(coordinates: list, vertices):
+    if coordinates and not isinstance(coordinates[0], list | tuple):
+        return next(vertices)
+    return [_rebuilt(part, vertices) for part in coordinates]
+
+
+@lru_cache(maxsize=64)
+def crs_bounds(srid: int, margin: float = 1.0) -> tuple[float, float, float, float]:
+    """Return the range of a CRS's coordinates: its area of use, in its own axis order.
+
+    Parameters
+    ----------
+    srid : int
+        EPSG code.
+    margin : float, default 1.0
+        Degrees added around the EPSG area of use (within -180..180, -90..90): a
+        territory at the edge of its UTM zone still lies within its metric CRS's range.
+
+    Returns
+    -------
+    tuple of float
+        (min, min, max, max) of the first then the second axis, in the CRS's unit and
+        authority axis order: (south, west, north, east) in degrees for EPSG:4326,
+        (xmin, ymin, xmax, ymax) in metres for the projected CRSs.
+    """
+    west, south, east, north = crs(srid).area_of_use.bounds
+    west, east = max(west - margin, -180.0), min(east + margin, 180.0)
+    south, north = max(south - margin, -90.0), min(north + margin, 90.0)
+    if srid == WEB_MERCATOR:  # the poles are at infinity
+        south, north = max(south, -85.06), min(north, 85.06)
+    xmin, ymin, xmax, ymax = transformer(WGS84, srid).transform_bounds(
+        west, south, east, north, densify_pts=21
+    )
+    return (ymin, xmin, ymax, xmax) if northing_first(srid) else (xmin, ymin, xmax, ymax)

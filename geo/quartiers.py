@@ -10,6 +10,7 @@ problem before anything is written anywhere.
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,7 @@ def read_quartiers(
             ".prj); add one or reproject the file",
             "file",
         )
+    _check_degrees(frame, Path(path).name)
     source_crs = frame.crs.to_string()
     name_col = _pick_field(frame, name_field, NAME_FIELDS, "name_field")
     code_col = _pick_field(frame, code_field, CODE_FIELDS, "code_field")
@@ -134,6 +136,8 @@ def _open(path: Path) -> gpd.GeoDataFrame:
         )
     if path.stat().st_size == 0:
         raise QuartierFileError(f"{path.name} is empty", "file")
+    if path.suffix.lower() == ".zip":
+        _check_zip(path)
     source = f"/vsizip/{path.resolve()}" if path.suffix.lower() == ".zip" else path
     try:
         frame = gpd.read_file(source, engine="pyogrio")
@@ -142,6 +146,44 @@ def _open(path: Path) -> gpd.GeoDataFrame:
     if len(frame) == 0:
         raise QuartierFileError(f"{path.name} contains no features", "file")
     return frame
+
+
+def _check_zip(path: Path) -> None:
+    """Check that a zipped Shapefile is a zip archive holding a ``.shp``.
+
+    GDAL's own message speaks of a "/vsizip/" path that is not the user's.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+    except zipfile.BadZipFile as exc:
+        raise QuartierFileError(f"{path.name} is not a zip archive", "file") from exc
+    if not any(n.lower().endswith(".shp") for n in names):
+        found = ", ".join(names[:5]) or "nothing"
+        raise QuartierFileError(
+            f"{path.name} holds no Shapefile (.shp with its .dbf, .shx and .prj); found: {found}",
+            "file",
+        )
+
+
+def _check_degrees(frame: gpd.GeoDataFrame, name: str) -> None:
+    """Check that coordinates in a geographic CRS are degrees.
+
+    A GeoJSON without ``crs`` is WGS 84 by definition (RFC 7946), so a projected file
+    that lost its CRS arrives here with metres read as degrees.
+    """
+    if not frame.crs.is_geographic:
+        return
+    west, south, east, north = frame.total_bounds
+    if -180 <= west <= east <= 180 and -90 <= south <= north <= 90:
+        return
+    raise QuartierFileError(
+        f"coordinates such as ({west:.0f}, {south:.0f}) are not longitude/latitude "
+        f"in degrees, yet the file declares {frame.crs.name}. It looks projected (for example "
+        "Lambert-93, EPSG:2154) with its CRS missing: reproject it to WGS 84 "
+        "(ogr2ogr -s_srs EPSG:2154 -t_srs EPSG:4326 out.geojson in.geojson) or declare its CRS",
+        "file",
+    )
 
 
 def _pick_field(

@@ -9,6 +9,7 @@ Mercator grid before Leaflet stretches it between its longitude/latitude bounds.
 
 from __future__ import annotations
 
+import json
 import struct
 import zlib
 
@@ -157,3 +158,76 @@ def _block_mean(grid: DensityGrid, max_side: int):
     padded[:rows, :cols] = grid.values
     blocks = padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor)
     return blocks.mean(axis=(1, 3)), (a * factor, c, e * factor, f)
+
+
+GEOTIFF_NODATA = -9999.0
+
+
+def encode_geotiff(
+    grid: DensityGrid,
+    hidden: np.ndarray | None = None,
+    description: str = "density",
+    tags: dict | None = None,
+    scale: float = 1e6,
+) -> bytes:
+    """Encode a density grid as a single-band float32 GeoTIFF in the grid's metric CRS.
+
+    Parameters
+    ----------
+    grid : DensityGrid
+        Densities per square metre in a metric CRS (``grid.crs``, an EPSG code, must
+        be set); row 0 north, its transform in metres.
+    hidden : numpy.ndarray of bool, optional
+        Cells whose value is not stated (written as :data:`GEOTIFF_NODATA`), e.g. those
+        a privacy threshold hides; same shape as ``grid.values``.
+    description : str
+        The band's description (GDAL shows it as the band name).
+    tags : dict, optional
+        Dataset metadata (filters, date, attribution…); text stays text, other values
+        are written as JSON.
+    scale : float
+        Multiplier applied to the densities; the default gives points per km².
+
+    Returns
+    -------
+    bytes
+        The GeoTIFF file (DEFLATE-compressed, tiled when large), pixel size
+        ``grid.cell_size`` metres, the same transform and bounds as ``grid``.
+    """
+    if grid.crs is None:
+        raise ValueError("encode_geotiff needs a grid with its EPSG code (grid.crs is None)")
+    values = np.asarray(grid.values, dtype=np.float64) * scale
+    if hidden is not None:
+        if hidden.shape != values.shape:
+            raise ValueError(f"hidden has shape {hidden.shape}, the grid {values.shape}")
+        values = np.where(hidden, GEOTIFF_NODATA, values)
+    return _write_tiff(values.astype(np.float32), grid, description, tags or {})
+
+
+def _tag_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _write_tiff(values: np.ndarray, grid: DensityGrid, description: str, tags: dict) -> bytes:
+    from affine import Affine  # rasterio's dependency: loaded with it
+    from rasterio.io import MemoryFile  # GDAL: heavy, loaded late
+
+    rows, cols = values.shape
+    profile = {
+        "driver": "GTiff",
+        "dtype": "float32",
+        "count": 1,
+        "height": rows,
+        "width": cols,
+        "crs": f"EPSG:{grid.crs}",
+        "transform": Affine(*grid.transform),
+        "nodata": GEOTIFF_NODATA,
+        "compress": "deflate",
+        "tiled": rows >= 256 and cols >= 256,
+    }
+    with MemoryFile() as memory:
+        with memory.open(**profile) as dataset:
+            dataset.write(values, 1)
+            dataset.set_band_description(1, description)
+            dataset.update_tags(**{k: _tag_text(v) for k, v in tags.items()})
+        return memory.read()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system packages Ressenti needs, only those missing, on Debian or Ubuntu.
-#   scripts/install-system-deps.sh          # server: PostgreSQL + PostGIS, Node.js/npm
+#   scripts/install-system-deps.sh          # server: PostgreSQL + PostGIS, nginx, Node.js/npm
 #   scripts/install-system-deps.sh --test   # and Chromium, GDAL's tools for the tests
 # Uses sudo when not run as root. Does nothing (fast) when everything is present.
 set -euo pipefail
@@ -28,6 +28,8 @@ elif ! has_postgis "$major"; then
 fi
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+# The buffering front of `make run` (deploy/nginx-front.conf), started by the project.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx)
 # WeasyPrint (the workshop synthesis PDF) draws text with Pango and needs a font.
 ldconfig -p | grep -q 'libpango-1.0.so.0' || missing+=(libpango-1.0-0)
 ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpangoft2-1.0-0)
@@ -59,4 +61,8 @@ $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 major=$(pg_major)
 if ! has_postgis "$major"; then
   $sudo apt-get install -y -q --no-install-recommends "postgresql-$major-postgis-3"
+fi
+# Likewise the nginx package's own site on port 80: the project starts its own front.
+if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null; then
+  $sudo systemctl disable --now nginx >/dev/null 2>&1 || true
 fi

@@ -6,10 +6,13 @@ the root conftest stay free of Flask. The app fixtures live in ``tests/app/conft
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import uuid
 from pathlib import Path
+
+import sqlalchemy as sa
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 QUARTIERS_DATA = PROJECT_ROOT / "data" / "quartiers"
@@ -69,3 +72,19 @@ def page_text(page: str) -> str:
     text = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
     text = re.sub(r"<[^>]+>", " ", text)
     return " ".join(html.unescape(text).split())
+
+
+@contextlib.contextmanager
+def statements_on(engine):
+    """The SQL statements sent through ``engine`` while the block runs (whitespace
+    runs made one space)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

@@ -94,6 +94,41 @@ def create(email, name, role, slugs, generate_password):
     click.echo(f"created {role} {user.email}{shown}")
 
 
+FIRST_ADMIN = "admin@ressenti.localhost"
+
+
+@users_cli.command("first-admin")
+@click.option("--url", default="http://127.0.0.1:5000/connexion", show_default=True)
+def first_admin(url: str) -> None:
+    """Create an admin account when none exists, and say how to sign in (`make run`)."""
+    admins = db.session.scalar(
+        sa.select(sa.func.count()).select_from(User).where(User.role == "admin", User.active)
+    )
+    if admins:
+        click.echo(
+            f"Sign in at {url} with your admin account (lost its password? "
+            ".venv/bin/flask --app app users reset-password EMAIL --generate-password)"
+        )
+        return
+    password = auth.random_password()
+    user = User(
+        email=FIRST_ADMIN,
+        name="Administrateur",
+        role="admin",
+        password_hash=auth.hash_password(password),
+        territories=[],
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", target=user.email, actor="cli", role="admin")
+    db.session.commit()
+    click.echo(
+        f"No admin account existed: one was created. Sign in at {url}\n"
+        f"  e-mail: {FIRST_ADMIN}\n  password: {password}\n"
+        "Then create named accounts under Administration and deactivate this one."
+    )
+
+
 @users_cli.command("set-role")
 @click.argument("email")
 @role_option

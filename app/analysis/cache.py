@@ -65,6 +65,7 @@ def cached(territory: Territory, key: str, compute: Callable[[], bytes]) -> tupl
     version = data_version(territory)
     body = db.session.scalar(
         sa.select(LayerCache.body).where(
+            LayerCache.territory_id == territory.id,  # one shard (DESIGN §8)
             LayerCache.key == key,
             LayerCache.version == version,
             # Labels and settings are not versioned: an hour bounds how long they lag.

@@ -21,9 +21,11 @@ from app import access, vocabulary
 from app.analysis import map_image
 from app.analysis.dashboard_map import page_data, page_spec, raw_points
 from app.analysis.filters import parse_filters, parse_sets
+from app.analysis.trends import PATTERN_LABELS
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import TIMES_OF_DAY, Category, Workshop
+from geo.trends import PATTERNS
 
 bp = Blueprint("dashboard", __name__, url_prefix="/t/<slug>/tableau-de-bord")
 
@@ -85,6 +87,7 @@ def _page(territory, map_spec, errors):
         label=vocabulary.stored_label,
         hex_steps=vocabulary.HEX_STEPS,
         hotspot_colours=vocabulary.HOTSPOT_COLOURS,
+        trend_patterns=[(p, PATTERN_LABELS[p], vocabulary.TREND_COLOURS[p]) for p in PATTERNS],
     )
 
 

@@ -26,7 +26,7 @@ from app.vocabulary import HOTSPOT_COLOURS, TIME_LABELS, stored_label
 RAW_POINT_LIMIT = 5000  # points drawn at most on the dashboard
 # The overlays the page offers, by machine name; the first four are those the server can
 # draw into the PNG/PDF (app/analysis/map_image.py).
-OVERLAYS = ("density", "hexagons", "hotspots", "net", "difference", "points")
+OVERLAYS = ("density", "hexagons", "hotspots", "net", "difference", "points", "trends")
 
 
 def page_spec(territory) -> dict:
@@ -40,6 +40,7 @@ def page_spec(territory) -> dict:
         "net": _("Ressenti net"),
         "difference": _("Différence B − A"),
         "points": _("Points"),
+        "trends": _("Tendances"),
     }
     spec["layers"] = [maps.image_layer(names["density"], True, None, id="density")]
     spec["layers"] += [maps.layer(names[n], False, id=n) for n in OVERLAYS[1:]]
@@ -53,6 +54,7 @@ def page_data(territory) -> dict:
     api["density"] = url_for("layers.density_png", slug=territory.slug)
     api["difference"] = url_for("layers.difference", slug=territory.slug)
     api["points"] = url_for("dashboard.points", slug=territory.slug)
+    api["trends"] = url_for("layers.trends", slug=territory.slug)
     return {
         "api": api,
         "full": access.staff(territory),
@@ -70,6 +72,7 @@ def page_data(territory) -> dict:
                 "hexagones, vides compris), voisinage de %(distance)d m, correction du taux "
                 "de fausses découvertes."
             ),
+            "trend": _("%(label)s ; points par période : %(counts)s"),
             "loading": _("Chargement des couches…"),
             "failed": _("Les couches n’ont pas pu être chargées."),
         },

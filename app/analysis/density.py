@@ -112,13 +112,23 @@ def _public_density(grid, support, filters: Filters):
 
 
 def _shown_density(territory: Territory, filters: Filters):
+    shown = density_raster(territory, filters)
+    return None if shown is None else shown[0]
+
+
+def density_raster(territory: Territory, filters: Filters):
+    """``(grid, hidden)``: the density as the PNG and isobands show it (hidden cells at
+    0) and the mask of the cells hidden from the public (all False for the staff); None
+    when nothing is left to show."""
     grid, support = density_grid(territory, filters)
     if grid is None:
         return None
     values = _public_density(grid, support, filters)
     if values.max() <= 0:
         return None
-    return type(grid)(values, grid.transform, grid.crs, grid.bandwidth, grid.kernel)
+    hidden = np.zeros(values.shape, dtype=bool) if filters.full else support < filters.k
+    shown = type(grid)(values, grid.transform, grid.crs, grid.bandwidth, grid.kernel)
+    return shown, hidden
 
 
 def density_layer(territory: Territory, filters: Filters) -> Layer:

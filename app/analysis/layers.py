@@ -17,7 +17,7 @@ from flask import Blueprint, make_response, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app import access, openapi, vocabulary
+from app import access, openapi, replica, vocabulary
 from app.analysis import cache, release
 from app.analysis.cells import Layer, empty_message, hexagon_features, surveyed_cells
 from app.analysis.counts import hexagon_counts, hexagon_tally, pin_conditions
@@ -31,6 +31,7 @@ from app.territories import places
 from geo.hexgrid import hex_centres, suppression_mask
 
 bp = Blueprint("layers", __name__, url_prefix="/api/v1/territories/<slug>/layers")
+bp.before_request(replica.prefer)  # reads what residents wrote: a replica may answer
 
 LAYER_RESPONSES = {200: {openapi.GEOJSON: openapi.ref("FeatureCollection")}}
 

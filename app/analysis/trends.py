@@ -31,6 +31,7 @@ PATTERN_LABELS = {
     "persistent": _l("Point chaud persistant"),
     "diminishing": _l("Point chaud qui diminue"),
     "sporadic": _l("Point chaud sporadique"),
+    "no_pattern": _l("Aucune tendance détectée (non dessiné)"),
 }
 
 

@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from datetime import UTC, date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from geoalchemy2 import Geography
 from geoalchemy2.shape import to_shape
 
 from app import access, vocabulary
+from app.errors import ValidationError
 from app.extensions import db
 from app.models import (
+    ACTION_STATUSES,
+    PARTNERS,
     Action,
     Pin,
     Quartier,
@@ -30,6 +34,31 @@ class BoardFilters:
     status: str | None
     quartier: str | None
     overdue: bool
+
+
+# The board's filters, also taken by the actions' file exports (app/gis/exports.py).
+BOARD_PARAMS = ("partner", "status", "quartier", "overdue")
+
+
+def board_filters(territory: Territory, args) -> BoardFilters:
+    """The board's filters from a query string; 422 naming each unknown value."""
+    errors: dict[str, str] = {}
+    partner = args.get("partner") or None
+    status = args.get("status") or None
+    quartier = args.get("quartier") or None
+    if partner and partner not in PARTNERS:
+        errors["partner"] = _("Partenaire inconnu.")
+    if status and status not in ACTION_STATUSES:
+        errors["status"] = _("Statut inconnu.")
+    if quartier and not db.session.scalar(
+        sa.select(Quartier.id).where(
+            Quartier.territory_id == territory.id, Quartier.code == quartier
+        )
+    ):
+        errors["quartier"] = _("Quartier inconnu.")
+    if errors:
+        raise ValidationError(errors, _("Filtres invalides."))
+    return BoardFilters(partner, status, quartier, args.get("overdue") == "1")
 
 
 def action_query(territory: Territory, filters: BoardFilters | None = None):
@@ -145,9 +174,10 @@ def _geography():
     return Geography(srid=4326)
 
 
-def action_features(territory) -> list[dict]:
-    """The action plan: public actions for everyone, every action for the staff."""
-    query = sa.select(Action).where(Action.territory_id == territory.id).order_by(Action.id)
+def action_features(territory, filters: BoardFilters | None = None) -> list[dict]:
+    """The action plan (``filters``: the board's): public actions for everyone, every
+    action for the staff."""
+    query = action_query(territory, filters).order_by(None).order_by(Action.id)
     if not access.staff(territory):
         query = query.where(Action.public.is_(True))
     features = []

@@ -26,6 +26,7 @@ from app.followup.actions import (
     action_quartiers,
     action_query,
     before_after,
+    board_filters,
     is_overdue,
 )
 from app.followup.forms import TEXT_MAX, TITLE_MAX, apply_values, hot_cells, parse_action, values_of
@@ -36,7 +37,6 @@ from app.models import (
     Action,
     ActionUpdate,
     Proposal,
-    Quartier,
     Territory,
     Theme,
     Workshop,
@@ -51,23 +51,7 @@ bp = Blueprint("followup", __name__, url_prefix="/t/<slug>/suivi")
 
 
 def _board_filters(territory: Territory) -> BoardFilters:
-    errors: dict[str, str] = {}
-    partner = request.args.get("partner") or None
-    status = request.args.get("status") or None
-    quartier = request.args.get("quartier") or None
-    if partner and partner not in PARTNERS:
-        errors["partner"] = _("Partenaire inconnu.")
-    if status and status not in ACTION_STATUSES:
-        errors["status"] = _("Statut inconnu.")
-    if quartier and not db.session.scalar(
-        sa.select(Quartier.id).where(
-            Quartier.territory_id == territory.id, Quartier.code == quartier
-        )
-    ):
-        errors["quartier"] = _("Quartier inconnu.")
-    if errors:
-        raise ValidationError(errors, _("Filtres invalides."))
-    return BoardFilters(partner, status, quartier, request.args.get("overdue") == "1")
+    return board_filters(territory, request.args)
 
 
 @bp.get("/")

@@ -25,12 +25,13 @@ from flask import (
     send_file,
     stream_with_context,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import access, audit, openapi, ratelimit, vocabulary
-from app.analysis import layers
-from app.analysis.filters import FILTER_PARAMS, parse_filters, territory_or_404
+from app import access, audit, openapi, ratelimit, replica, vocabulary
+from app.analysis import cache, density, layers
+from app.analysis.filters import FILTER_PARAMS, LANGUAGE_PARAM, parse_filters, territory_or_404
 from app.errors import ValidationError
 from app.extensions import db
 from app.followup import actions
@@ -39,6 +40,7 @@ from app.territories import places
 from geo import export
 
 bp = Blueprint("exports", __name__, url_prefix="/api/v1/territories/<slug>")
+bp.before_request(replica.prefer)  # reads what residents wrote: a replica may answer
 
 LICENCE = "ODbL 1.0"
 
@@ -235,23 +237,94 @@ def _attachment(territory, ext: str, layer: str = "pins") -> dict:
     return {"Content-Disposition": f"attachment; filename={file_name(territory, layer, ext)}"}
 
 
+def _named_filters() -> dict:
+    """The query's filters that name a file (not the format's options, nor the language)."""
+    skip = (*FILE_PARAMS, LANGUAGE_PARAM)
+    return {k: v for k, v in request.args.items() if k not in skip and v}
+
+
 def file_name(territory, layer: str, ext: str) -> str:
     """The download's name (:func:`geo.export.file_name`) from this request."""
-    filters = {k: v for k, v in request.args.items() if k not in FILE_PARAMS and v}
+    filters = _named_filters()
     srid = territory.metric_srid if request.args.get("crs") == "metric" else None
     excel_fr = request.args.get("dialect") == "excel-fr"
     return export.file_name(territory.slug, layer, ext, filters, srid=srid, excel_fr=excel_fr)
 
 
+# -- the density as a raster ------------------------------------------------------------------
+
+GEOTIFF = "image/tiff; application=geotiff"
+
+
+@bp.get("/layers/density.tif")
+@openapi.operation(
+    tag="exports", params=FILTER_PARAMS, responses={200: {"image/tiff": openapi.BINARY}}
+)
+def density_tif(slug: str):
+    """The density layer as a float32 GeoTIFF in the territory's metric CRS (points per
+    km², nodata where the public release hides a cell); the same grid as ``density.png``,
+    kept in the layer cache. 404 when no pin matches the filters."""
+    if not current_user.is_authenticated:
+        ratelimit.limit_anonymous_exports()
+    territory = territory_or_404(slug)
+    filters = _filters(territory)
+    key = cache.cache_key(territory, "density.tif", filters, get_locale().language)
+    body, _hit = cache.cached(territory, key, lambda: _density_geotiff(territory, filters))
+    if not body:
+        abort(404, description=_("Aucun point ne correspond à ces filtres."))
+    if filters.full:  # exact counts: staff reads are audited, public ones are the release
+        audit.record(
+            "export",
+            target="density.tif",
+            territory=territory,
+            format="geotiff",
+            filters=dict(request.args),
+        )
+        db.session.commit()
+    name = export.file_name(
+        territory.slug, "density", "tif", _named_filters(), srid=territory.metric_srid
+    )
+    headers = {"Content-Disposition": f"attachment; filename={name}"}
+    return Response(body, mimetype=GEOTIFF, headers=headers)
+
+
+def _density_geotiff(territory, filters) -> bytes:
+    """The GeoTIFF's bytes, or nothing when no density is left to show."""
+    from geo.raster import encode_geotiff  # GDAL: heavy, loaded late
+
+    raster = density.density_raster(territory, filters)
+    if raster is None:
+        return b""
+    grid, hidden = raster
+    tags = {
+        **_metadata(territory, filters, "geotiff"),
+        "layer": "density",
+        "units": "points/km2",
+        "bandwidth_m": round(grid.bandwidth, 1),
+        "kernel": grid.kernel,
+        "crs": f"EPSG:{grid.crs}",
+        "suppression_threshold": None if filters.full else access.suppression_k(),
+    }
+    del tags["comments"]
+    return encode_geotiff(grid, hidden, description=_("Densité (points par km²)"), tags=tags)
+
+
 # -- aggregated layers and quartiers ---------------------------------------------------------
 
 AGGREGATES = ("hexagons", "hotspots", "quartiers", "actions")
+# The CLSPD board's filters, which the actions' files take (app/followup/actions.py).
+ACTION_PARAMS = (
+    openapi.query("partner", openapi.text(), "Actions: one partner's."),
+    openapi.query("status", openapi.text(), "Actions: proposed, engaged, done, abandoned."),
+    openapi.query("quartier", openapi.text(), "Actions: whose zone touches this quartier code."),
+    openapi.query("overdue", openapi.text(enum=["1"]), "Actions: overdue only."),
+)
 
 
 @bp.get("/<any(hexagons, hotspots, quartiers, actions):layer>.<any(geojson, csv, gpkg):fmt>")
 @openapi.operation(
     tag="exports",
-    params=(*FILTER_PARAMS, CRS_PARAM, DIALECT_PARAM),
+    params=(*FILTER_PARAMS, CRS_PARAM, DIALECT_PARAM, *ACTION_PARAMS),
     responses={
         200: {
             openapi.GEOJSON: openapi.ref("FeatureCollection"),
@@ -308,8 +381,9 @@ def aggregate(slug: str, layer: str, fmt: str):
 
 def _aggregate_features(territory, layer: str):
     if layer == "actions":
-        _no_filters()
-        return actions.action_features(territory), None
+        _no_filters(allowed=actions.BOARD_PARAMS)
+        chosen = actions.board_filters(territory, request.args)
+        return actions.action_features(territory, chosen), None
     if layer == "quartiers":
         _no_filters()
         return places.quartier_features(territory), None
@@ -320,7 +394,7 @@ def _aggregate_features(territory, layer: str):
     return features, filters
 
 
-def _no_filters() -> None:
-    unknown = [name for name in request.args if name not in FILE_PARAMS]
+def _no_filters(allowed: tuple[str, ...] = ()) -> None:
+    unknown = [name for name in request.args if name not in (*FILE_PARAMS, *allowed)]
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, _("Cette couche ne se filtre pas.")))

@@ -19,9 +19,10 @@ from flask import (
 from flask_babel import gettext as _
 from shapely.geometry import shape
 
-from app import access, openapi, vocabulary
+from app import access, openapi, replica, vocabulary
 from app.analysis import layers, release
 from app.analysis.filters import parse_filters
+from app.errors import RETRY_AFTER
 from app.extensions import db
 from app.followup.maps import public_quartier_map
 from app.models import Action, Category, Quartier, Territory
@@ -32,13 +33,16 @@ bp = Blueprint("public", __name__)
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness and database check: 200 when PostGIS answers, 503 otherwise."""
+    """Liveness and database check: 200 when PostGIS answers, 503 otherwise; with a
+    read replica, its state and replay lag (its absence only sends reads to the
+    primary, so it does not make this 503)."""
     try:
         db.session.execute(sa.text("SELECT postgis_lib_version()"))
     except sa.exc.SQLAlchemyError:
         db.session.rollback()
-        return jsonify(status="error", database="unavailable"), 503
-    return jsonify(status="ok", database="ok")
+        return jsonify(status="error", database="unavailable"), 503, {"Retry-After": RETRY_AFTER}
+    found = replica.status()
+    return jsonify(status="ok", database="ok", **({"replica": found} if found else {}))
 
 
 @bp.get("/")

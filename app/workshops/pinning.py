@@ -21,13 +21,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 
 from app import openapi, ratelimit, security, vocabulary
 from app.errors import ValidationError
 from app.extensions import db
-from app.models import TIMES_OF_DAY, Category, Pin, Proposal, WorkshopGroup
+from app.models import TIMES_OF_DAY, Category, Pin, Proposal, WorkshopGroup, utcnow
 from app.territories import places
-from app.workshops import groups, pins
+from app.workshops import groups, ingest, pins
 
 bp = Blueprint("pinning", __name__)
 security.csrf_exempt(bp)  # no cookie identifies a resident: the join code in the URL does
@@ -106,7 +107,9 @@ def list_pins(code: str):
     if _shared(group):
         return jsonify(pins=[])
     rows = db.session.scalars(
-        sa.select(Pin).where(Pin.group_id == group.id).order_by(Pin.created_at.desc())
+        sa.select(Pin)
+        .where(Pin.territory_id == group.territory_id, Pin.group_id == group.id)
+        .order_by(Pin.created_at.desc())
     )
     return jsonify(pins=[pins.to_json(p) for p in rows])
 
@@ -116,30 +119,40 @@ def list_pins(code: str):
 def create_pin(code: str):
     """Create a pin with the client's UUID. Same UUID and content again: 200 and the
     stored pin, nothing written; same UUID with other content: 409."""
-    group = groups.group_by_code(code)
+    group = ingest.group_ref(code)
     ratelimit.limit_writes(group.join_code)
-    clean = pins.parse_pin(_json_body(), group.workshop)
-    pin = Pin(
-        id=clean["id"],
-        territory_id=group.territory_id,
-        workshop_id=group.workshop_id,
-        group_id=group.id,
-    )
-    pins.apply(pin, clean)
-    db.session.add(pin)
     try:
-        db.session.commit()
-    except sa.exc.IntegrityError:  # this UUID exists: a replay, or a clash
-        db.session.rollback()
-        existing = db.session.get(Pin, clean["id"])
-        if existing is None:
-            raise
-        return _replayed(existing, group, clean)
+        clean = pins.parse_pin(_json_body(), None)
+    except (HTTPException, ValidationError):
+        groups.group_by_code(code)  # a closed or removed workshop says so first
+        raise
+    now = utcnow()
+    written = ingest.insert_pin(group, clean, now)
+    if written.status != "open":
+        groups.group_by_code(code)  # its 404 or 403
+        abort(503, description=_("L'atelier vient de changer d'état : réessayez."))
+    if not written.inside:
+        outside = pins.OUTSIDE()
+        raise ValidationError(
+            {"lon": outside, "lat": outside}, _("Le point n'a pas été enregistré.")
+        )
+    if written.created_at is None:  # this UUID exists: a replay, or a clash
+        return _replayed(_pin(group, clean["id"]), group, clean)
+    pin = Pin(id=clean["id"], comment=None, created_at=now, updated_at=now)
+    pins.apply(pin, clean)
     return jsonify(pins.to_json(pin, echo_comment=True)), 201
 
 
-def _replayed(existing: Pin, group: WorkshopGroup, clean: dict):
-    if existing.group_id == group.id and pins.same_content(existing, clean):
+def _pin(group: WorkshopGroup | ingest.GroupRef, pin_id: uuid.UUID) -> Pin | None:
+    """A pin of the group's territory by its id (the territory routes it: DESIGN §8)."""
+    return db.session.scalar(
+        sa.select(Pin).where(Pin.territory_id == group.territory_id, Pin.id == pin_id)
+    )
+
+
+def _replayed(existing: Pin | None, group: WorkshopGroup | ingest.GroupRef, clean: dict):
+    """``existing``: the pin of this id in the group's territory (None: another town's)."""
+    if existing and existing.group_id == group.id and pins.same_content(existing, clean):
         # The stored text is never echoed: the comment is the one this client just sent.
         data = pins.to_json(existing)
         data["comment"] = clean["comment"]
@@ -152,7 +165,7 @@ def _own_pin(group: WorkshopGroup, pin_id: str) -> Pin | None:
         key = uuid.UUID(pin_id)
     except ValueError:
         abort(404)
-    pin = db.session.get(Pin, key)
+    pin = _pin(group, key)
     if pin is not None and pin.group_id != group.id:
         abort(404)
     return pin

@@ -82,11 +82,12 @@ def forget_categories() -> None:
     _categories["loaded_at"] = -1e9
 
 
-def parse_pin(payload: Any, workshop: Workshop, partial: bool = False) -> dict:
+def parse_pin(payload: Any, workshop: Workshop | None, partial: bool = False) -> dict:
     """Check a pin body; return clean values (``category`` as a Category) or raise 422.
 
     With ``partial`` (PATCH) only the fields present are checked, and at least one
-    editable field must be there.
+    editable field must be there. ``workshop`` None: the caller checks that the place
+    is inside the workshop's quartiers (the pin API's one statement, app.workshops.ingest).
     """
     if not isinstance(payload, dict):
         raise ValidationError({"body": _("Le corps doit être un objet JSON.")})
@@ -107,11 +108,20 @@ def parse_pin(payload: Any, workshop: Workshop, partial: bool = False) -> dict:
         _check_category_feeling(clean, errors)
     if not errors and ("lon" in clean) != ("lat" in clean):
         errors["lon" if "lon" not in clean else "lat"] = _("Donnez la longitude et la latitude.")
-    if not errors and "lon" in clean and not inside_workshop(workshop, clean["lon"], clean["lat"]):
-        errors["lon"] = errors["lat"] = _("Ce point est hors des quartiers de l'atelier.")
+    if (
+        not errors
+        and workshop is not None
+        and "lon" in clean
+        and not inside_workshop(workshop, clean["lon"], clean["lat"])
+    ):
+        errors["lon"] = errors["lat"] = OUTSIDE()
     if errors:
         raise ValidationError(errors, _("Le point n'a pas été enregistré."))
     return clean
+
+
+def OUTSIDE() -> str:  # noqa: N802 - a message, translated when asked
+    return _("Ce point est hors des quartiers de l'atelier.")
 
 
 def _uuid(value, errors: dict) -> uuid.UUID | None:
@@ -207,7 +217,11 @@ def _workshop_quartier_matches(workshop: Workshop, condition) -> bool:
     query = (
         sa.select(Quartier.id)
         .join(workshop_quartier, workshop_quartier.c.quartier_id == Quartier.id)
-        .where(workshop_quartier.c.workshop_id == workshop.id, condition)
+        .where(
+            Quartier.territory_id == workshop.territory_id,  # one shard (DESIGN §8)
+            workshop_quartier.c.workshop_id == workshop.id,
+            condition,
+        )
         .limit(1)
     )
     return db.session.scalar(query) is not None

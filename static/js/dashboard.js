@@ -16,6 +16,7 @@ import { readJson } from "./basemap.js";
 import { drawnMaps } from "./layermap.js";
 import { STYLES, fill, redraw, redrawImage } from "./dashlayers.js";
 import { tileOverlay, tileQuery } from "./dashtiles.js";
+import { trendsLayer } from "./trendslayer.js";
 
 const DRAWABLE = ["density", "hexagons", "hotspots", "net"]; // app/analysis/map_image.py
 const NOT_LAYER_FILTERS = ["a", "b", "lang"];
@@ -200,12 +201,15 @@ async function load() {
   }
 }
 
+const trends = trendsLayer(element, map, overlays.trends, data, () => apiParams(pageParams()).toString());
+
 function filtersChanged(event) {
   if (event.type === "submit") event.preventDefault();
   const params = pageParams();
   const search = params.toString();
   window.history.replaceState(null, "", `${window.location.pathname}${search ? `?${search}` : ""}`);
   load();
+  trends.update();
 }
 
 form.addEventListener("change", filtersChanged);

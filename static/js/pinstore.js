@@ -323,7 +323,9 @@ export class PinStore {
   answered(id, request, answer, sentDirty, rev) {
     const { status, json } = answer;
     if (status === 429 || status >= 500) {
-      this.failed(id, sentDirty, this.text.server_error, answer.retryAfter * 1000);
+      // 503: the server is up but its database is away (DESIGN §7); it says when to retry.
+      const problem = status === 503 ? this.text.unavailable : this.text.server_error;
+      this.failed(id, sentDirty, problem, answer.retryAfter * 1000);
       return "done";
     }
     if (status === 403) {

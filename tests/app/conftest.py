@@ -15,9 +15,18 @@ reloaded from the stash, which takes milliseconds instead of a CLI import.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
 import threading
+import time
+import urllib.request
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -366,11 +375,20 @@ def make_workshop(app, rennes):
     from app.models import Quartier, Territory, Workshop, WorkshopGroup
     from app.workshops.groups import new_join_code
 
-    def make(status="open", kind="atelier", quartiers=("Q.11",), groups=2, title="Atelier"):
+    def make(
+        status="open",
+        kind="atelier",
+        quartiers=("Q.11",),
+        groups=2,
+        title="Atelier",
+        territory="rennes",  # another needs its fixture (``paris``)
+    ):
         with app.app_context():
-            territory = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
+            territory = db.session.scalar(sa.select(Territory).where(Territory.slug == territory))
             chosen = db.session.scalars(
-                sa.select(Quartier).where(Quartier.code.in_(quartiers))
+                sa.select(Quartier).where(
+                    Quartier.territory_id == territory.id, Quartier.code.in_(quartiers)
+                )
             ).all()
             workshop = Workshop(
                 territory=territory,
@@ -412,3 +430,91 @@ def close_workshop(app):
             db.session.commit()
 
     return close
+
+
+# -- gunicorn with the shipped configuration, on 127.0.0.1 ---------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_gunicorn(database_url: str, log: Path, workers: int = 4, **environment: str):
+    """The app under gunicorn with deploy/gunicorn.conf.py and ``workers`` sync workers
+    on 127.0.0.1; yields its URL and the master's process. ``environment`` adds
+    RESSENTI_* settings."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "RESSENTI_SECRET_KEY": "test-secret-key",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "PYTHONUNBUFFERED": "1",
+        **environment,
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+    command.append("app:create_app()")
+    with open(log, "wb") as out:
+        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, server, log)
+        yield url, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_until_up(url: str, server, log) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"gunicorn did not start:\n{log.read_text()}")
+
+
+@pytest.fixture
+def gunicorn(app, database_url_for_tests, tmp_path):
+    """The app under gunicorn with 4 workers; yields its URL and the file holding what
+    it logged (access and error logs)."""
+    log = tmp_path / "gunicorn.log"
+    # 120 pins per code as shipped; a long window so a slow machine stays inside one.
+    with serve_gunicorn(database_url_for_tests, log, RESSENTI_PIN_RATE_PER_CODE="[120, 600]") as (
+        url,
+        _server,
+    ):
+        yield url, log
+
+
+@contextlib.contextmanager
+def private_cluster(seed_url: str, tmp_path: Path):
+    """A PostgreSQL cluster of its own (under var/, on a free port) holding a copy of
+    the database at ``seed_url`` (``flask backup``), for tests that stop or clone it;
+    yields (cluster, URL of its ``ressenti`` database)."""
+    from app import backup
+
+    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="cluster-", dir=PROJECT_ROOT / "var"))
+    root.chmod(0o755)
+    cluster = LocalCluster(root, free_port())
+    cluster.start()
+    try:
+        cluster.ensure_database("ressenti")
+        url = cluster.url("ressenti")
+        dump = tmp_path / "seed.dump"
+        backup.create(seed_url, dump)
+        backup.restore(dump, url)
+        yield cluster, url
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -397,3 +399,22 @@ def test_token_expiry_accepts_a_date_and_refuses_nonsense(runner, make_user):
     for bad in ("2020-01-01", "soon", "-3d"):
         out = runner.invoke(args=[*base, bad])
         assert out.exit_code != 0 and "--expires" in out.output, bad
+
+
+def test_first_admin_is_created_once_and_can_sign_in(app, client, runner):
+    """`make run` on a fresh database: an admin account and how to sign in, printed."""
+    made = runner.invoke(args=["users", "first-admin", "--url", "http://127.0.0.1:5000/connexion"])
+    assert made.exit_code == 0, made.output
+    email = re.search(r"e-mail: (\S+)", made.output).group(1)
+    password = re.search(r"password: (\S+)", made.output).group(1)
+    assert "http://127.0.0.1:5000/connexion" in made.output
+    assert login(client, email, password).status_code == 302
+    again = runner.invoke(args=["users", "first-admin"])
+    assert again.exit_code == 0 and "password:" not in again.output
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(User).where(User.role == "admin")
+            )
+            == 1
+        )

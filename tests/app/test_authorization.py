@@ -147,6 +147,11 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/api/v1/territories/rennes/layers/density.png",
         everyone(200),
     ),
+    # No pin in the matrix's database: every reader gets the JSON 404 (no density).
+    ("GET", "/api/v1/territories/<slug>/layers/density.tif"): (
+        "/api/v1/territories/rennes/layers/density.tif",
+        everyone(404),
+    ),
     ("GET", "/api/v1/territories/<slug>/layers/hotspots"): (
         "/api/v1/territories/rennes/layers/hotspots",
         everyone(200),
@@ -196,6 +201,10 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("GET", "/ogc/collections"): ("/ogc/collections", everyone(200)),
     ("GET", "/ogc/collections/<collection_id>"): (
         "/ogc/collections/rennes-points",
+        territory_exports(200),
+    ),
+    ("GET", "/ogc/collections/<collection_id>/queryables"): (
+        "/ogc/collections/rennes-points/queryables",
         territory_exports(200),
     ),
     ("GET", "/ogc/collections/<collection_id>/items"): (

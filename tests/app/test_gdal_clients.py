@@ -165,8 +165,8 @@ def test_exported_geojson_and_geopackage_open_in_ogrinfo(
 
 
 def test_ogrinfo_sends_a_simple_filter_to_the_server(app, live_server, pins, planner_token):
-    """With /ogc/api readable, GDAL passes ``-where feeling='unsafe'`` as a query
-    parameter (the server filters) instead of downloading every pin."""
+    """With /ogc/api readable, GDAL passes ``-where feeling='unsafe'`` to the server
+    (as CQL, since the API offers ``filter-lang``) instead of downloading every pin."""
     import sqlalchemy as sa
 
     from app.extensions import db
@@ -189,4 +189,36 @@ def test_ogrinfo_sends_a_simple_filter_to_the_server(app, live_server, pins, pla
             sa.select(AuditEvent.details).where(AuditEvent.action == "ogc.read")
         ).all()
     asked = [r["filters"] for r in reads if "filters" in r]
-    assert any(f.get("feeling") == "unsafe" for f in asked), asked
+    assert {"filter": "feeling = 'unsafe'", "filter-lang": "cql-text"} in [
+        {k: f.get(k) for k in ("filter", "filter-lang")} for f in asked
+    ], asked
+
+
+def test_ogrinfo_where_reaches_the_server_as_cql2(app, live_server, pins, planner_token):
+    """GDAL 3.6 turns a whole ``-where`` on the collection's parameters into a CQL
+    filter when the API's ``filter-lang`` offers ``cql-text``; the server answers it."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import AuditEvent
+
+    where = "feeling = 'safe' AND category <> 'lighting' OR time_of_day = 'morning'"
+    output = gdal(
+        "ogrinfo",
+        "-ro",
+        "-al",
+        "-where",
+        where,
+        f"OAPIF:{live_server}/ogc",
+        "rennes-points",
+        token=planner_token,
+    )
+    assert re.findall(r"^  category \(String\) = (.+)$", output, flags=re.M) == ["good_lighting"]
+    with app.app_context():
+        reads = db.session.scalars(
+            sa.select(AuditEvent.details).where(AuditEvent.action == "ogc.read")
+        ).all()
+    sent = {r["filters"].get("filter") for r in reads} - {None}
+    assert sent == {
+        "((feeling = 'safe') AND (category <> 'lighting')) OR (time_of_day = 'morning')"
+    }

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.extensions import db
 from tests.conftest import login, pin_body
-from tests.helpers import app_config
+from tests.helpers import app_config, statements_on
 
 BASE = "/api/v1/territories/rennes/layers"
 
@@ -20,18 +20,10 @@ BASE = "/api/v1/territories/rennes/layers"
 @contextlib.contextmanager
 def statements(app):
     """The SQL statements the app sends while the block runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
     with app.app_context():
         engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_on(engine) as seen:
         yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def _reads_pins(seen: list[str]) -> list[str]:

@@ -50,8 +50,7 @@ def test_landing_page_and_conformance(client):
     assert {"self", "service-desc", "conformance", "data"} <= set(rels(body))
     assert rels(body)["service-desc"].endswith("/ogc/api")
     classes = client.get("/ogc/conformance").get_json()["conformsTo"]
-    features = {c.rsplit("/", 1)[1] for c in classes if "ogcapi-features-1" in c}
-    assert features == {"core", "geojson", "html", "oas30"}  # Tiles: tests/app/test_tiles.py
+    assert {c.rsplit("/", 1)[1] for c in classes} >= {"core", "geojson", "html", "oas30"}
 
 
 def test_collections_depend_on_who_asks(client, rennes, paris, bearer):

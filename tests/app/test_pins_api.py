@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -429,57 +426,6 @@ def test_each_pin_knows_its_quartier_kept_by_the_database(app, client, code):
 # -- under gunicorn: several worker processes, the shipped configuration ------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def gunicorn(app, database_url_for_tests, tmp_path):
-    """The app under gunicorn with deploy/gunicorn.conf.py and 4 workers on 127.0.0.1;
-    yields its URL and the file holding what it logged (access and error logs)."""
-    from app.config import PROJECT_ROOT
-
-    port = _free_port()
-    log = tmp_path / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url_for_tests,
-        "RESSENTI_SECRET_KEY": "test-secret-key",
-        # 120 per code as shipped; a long window so a slow machine stays inside one.
-        "RESSENTI_PIN_RATE_PER_CODE": "[120, 600]",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "4",
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
-    command.append("app:create_app()")
-    with open(log, "wb") as out:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, server, log)
-        yield url, log
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _wait_until_up(url: str, server, log) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log.read_text()
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"gunicorn did not start:\n{log.read_text()}")
-
-
 def _post(url: str, body: dict) -> tuple[int, dict]:
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
@@ -528,3 +474,33 @@ def test_gunicorn_logs_no_ip_with_a_pin_write(code, gunicorn):
         time.sleep(0.1)
     assert "Invalid request" in log.read_text()
     assert "127.0.0.1" not in log.read_text().split("Listening at")[-1]
+
+
+def _post_chunked(url: str, size: int) -> int:
+    """POST ``size`` bytes of JSON with ``Transfer-Encoding: chunked`` (no length), as a
+    client streaming its body does; the status the server answers."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    chunks = (b'{"comment": "', *[b"x" * 65536] * (size // 65536), b'"}')
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request(
+            "POST",
+            parts.path,
+            body=iter(chunks),
+            encode_chunked=True,
+            headers={"Content-Type": "application/json"},
+        )
+        return connection.getresponse().status
+    except (BrokenPipeError, ConnectionResetError):  # the server may answer before reading all
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_a_chunked_body_over_the_limit_is_413(app, code, gunicorn):
+    url, _log = gunicorn
+    assert _post_chunked(f"{url}/api/v1/groups/{code}/pins", 10 * 1024 * 1024) == 413
+    assert count_pins(app) == 0

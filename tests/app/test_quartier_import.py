@@ -127,7 +127,33 @@ def _bad_files(tmp_path):
         "unknown field": ([str(RENNES), "--name-field", "libelle"], "unknown field 'libelle'"),
         "no polygons": ([str(points)], "no polygon features"),
         "missing crs": ([str(_shapefile_without_prj(tmp_path))], "no coordinate reference system"),
+        "zip without shp": ([str(_zip_without_shp(tmp_path))], "holds no Shapefile (.shp"),
+        "lambert-93 without crs": (
+            [str(_lambert93_without_crs(tmp_path))],
+            "not longitude/latitude",
+        ),
     }
+
+
+def _zip_without_shp(tmp_path):
+    import zipfile
+
+    path = tmp_path / "quartiers.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("LISEZMOI.txt", "les quartiers")
+    return path
+
+
+def _lambert93_without_crs(tmp_path):
+    """One quartier in Lambert-93 metres, written as a GeoJSON with no ``crs`` member
+    (so WGS 84 by definition): what a GIS export that dropped its CRS gives."""
+    square = box(352_000, 6_785_000, 353_000, 6_786_000)
+    feature = {
+        "type": "Feature",
+        "properties": {"nom": "A", "code": "1"},
+        "geometry": json.loads(json.dumps(square.__geo_interface__)),
+    }
+    return _write(tmp_path / "lambert93.geojson", [feature])
 
 
 def _shapefile_without_prj(tmp_path):
@@ -143,9 +169,18 @@ def _shapefile_without_prj(tmp_path):
     return zip_shapefile(frame, tmp_path, "sans_prj", keep_prj=False)
 
 
-@pytest.mark.parametrize(
-    "case", ["missing", "empty", "unknown field", "no polygons", "missing crs"]
-)
+BAD_FILES = [
+    "missing",
+    "empty",
+    "unknown field",
+    "no polygons",
+    "missing crs",
+    "zip without shp",
+    "lambert-93 without crs",
+]
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
 def test_bad_file_gives_clear_error_and_changes_nothing(app, runner, tmp_path, case):
     import_rennes(runner)
     before = snapshot(app)
@@ -153,15 +188,17 @@ def test_bad_file_gives_clear_error_and_changes_nothing(app, runner, tmp_path, c
     result = runner.invoke(args=["quartiers", "import", *args, "--territory", "rennes"])
     assert result.exit_code != 0
     assert message in result.output
-    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # a click error, not a traceback
+    assert len(result.output.strip().splitlines()[-1]) > 20
     assert snapshot(app) == before
 
 
-def test_bad_file_for_a_new_territory_creates_nothing(app, runner, tmp_path):
-    result = runner.invoke(
-        args=["quartiers", "import", str(tmp_path / "x.geojson"), "--territory", "brest"]
-    )
-    assert result.exit_code != 0
+@pytest.mark.parametrize("case", ["missing", "lambert-93 without crs", "zip without shp"])
+def test_bad_file_for_a_new_territory_creates_nothing(app, runner, tmp_path, case):
+    args, message = _bad_files(tmp_path)[case]
+    result = runner.invoke(args=["quartiers", "import", *args, "--territory", "brest"])
+    assert result.exit_code != 0 and message in result.output
+    assert isinstance(result.exception, SystemExit)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Territory.id))) == 0
 

@@ -10,9 +10,11 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from app import create_app
+from tests.app.test_outage import NOWHERE
 from tests.e2e.test_phone import describe, new_phone, rows, sent, tap_map
 from tests.e2e.test_pinning import open_pin_page
-from tests.helpers import BLOSNE
+from tests.helpers import BLOSNE, app_config, pin_body
 
 
 @pytest.fixture
@@ -242,3 +244,34 @@ def test_a_queue_saved_by_the_previous_version_is_taken_over(app, live_server, p
     sent(phone, 1)
     assert [(r["id"], r["category"]) for r in rows(app)] == [(pin_id, "noise")]
     assert phone.evaluate("(key) => localStorage.getItem(key)", f"ressenti:pins:{code}") is None
+
+
+def test_an_outage_is_said_and_the_pins_wait(app, live_server, phone, code):
+    """While the database is away the server answers 503 (the very answer of an app
+    whose database cannot be reached); the phone says so, keeps the pin, and sends it
+    once the server answers again."""
+    away = create_app(app_config(NOWHERE)).test_client()
+    answer = away.post(f"/api/v1/groups/{code}/pins", json=pin_body())
+    assert answer.status_code == 503
+    outage = {"on": True}
+
+    def database_away(route):
+        if route.request.method == "POST" and outage["on"]:
+            return route.fulfill(
+                status=503,
+                headers={"Retry-After": answer.headers["Retry-After"]},
+                content_type="application/json",
+                body=answer.get_data(as_text=True),
+            )
+        route.continue_()
+
+    open_pin_page(phone, live_server, code)
+    phone.route("**/pins", database_away)
+    place(phone, "lighting")
+    expect(phone.locator("#sync")).to_contain_text("serveur indisponible, vos points attendent")
+    expect(phone.locator("#pin-list li")).to_have_attribute("data-state", "pending")
+    assert rows(app) == []
+    outage["on"] = False
+    # Sent after Retry-After (5 s), without a reload or a tap.
+    expect(phone.locator("#pin-list li[data-state=sent]")).to_have_count(1, timeout=15_000)
+    assert [r["category"] for r in rows(app)] == ["lighting"]

@@ -17,6 +17,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     *(f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{c}" for c in TILES_CONFORMANCE),
 ]
 

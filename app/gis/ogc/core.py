@@ -26,7 +26,7 @@ from app.analysis.counts import pin_conditions
 from app.analysis.filters import Filters, day_bound, parse_filters
 from app.errors import ValidationError
 from app.gis import pinrows
-from app.gis.ogc import apidoc
+from app.gis.ogc import apidoc, crs, queryables, selection
 from app.gis.ogc.collections import (
     CONFORMANCE,
     CRS84,
@@ -114,7 +114,7 @@ def landing(asked: Asked) -> Answer:
 
 
 def conformance(asked: Asked) -> Answer:
-    return _ok({"conformsTo": CONFORMANCE})
+    return _ok({"conformsTo": [*CONFORMANCE, *queryables.CONFORMANCE]})
 
 
 def collections(asked: Asked, session, visible: Callable[[Territory, Kind], bool]) -> Answer:
@@ -140,12 +140,14 @@ def describe(asked: Asked, session, territory: Territory, kind: Kind) -> dict:
         "title": f"{territory.name} — {kind.title}",
         "description": str(kind.description),
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": crs.offered(territory),
+        "storageCrs": CRS84,
         "extent": extent(session, territory, kind),
         "links": [
             *_self_links(asked, path),
             _link(asked, f"{path}/items", "items", GEOJSON, TEXTS["items"]),
             _link(asked, f"{path}/items", "items", HTML, TEXTS["items"]),
+            _link(asked, f"{path}/queryables", queryables.REL, queryables.MEDIA_TYPE),
             {"href": asked.territory_page(territory.slug), "rel": "describedby", "type": HTML},
             *_tile_links(asked, path, kind),
         ],
@@ -191,13 +193,21 @@ def iso(moment: datetime | None) -> str | None:
     )
 
 
+def queryables_schema(asked: Asked, territory: Territory, kind: Kind) -> Answer:
+    """What a filter may name in the collection, as a JSON Schema (Part 3)."""
+    collection_id = f"{territory.slug}-{kind.name}"
+    url = f"{asked.base}/collections/{collection_id}"
+    title = f"{territory.name} — {kind.title}"
+    return _ok(queryables.document(kind, asked.comments, url, title), queryables.MEDIA_TYPE)
+
+
 # -- items -----------------------------------------------------------------------------------
 
 
 def items(asked: Asked, session, territory: Territory, kind: Kind) -> Answer:
     """A page of the collection's features, filtered, with its ``next``/``prev`` links;
     a bad parameter raises :class:`ParameterError`."""
-    wanted = parse_query(kind, asked.args)
+    wanted = parse_query(kind, asked.args, crs.offered(territory), comments=asked.comments)
     if kind.name == "points":
         page, matched = _point_page(asked, session, territory, kind, wanted)
     elif kind.name == "quartiers":
@@ -205,18 +215,20 @@ def items(asked: Asked, session, territory: Territory, kind: Kind) -> Answer:
     else:
         every = _hexagon_features(asked, territory, kind, wanted)
         page, matched = every[wanted.offset : wanted.offset + wanted.limit], len(every)
+    page = selection.trimmed(page, wanted.selection)
     collection_id = f"{territory.slug}-{kind.name}"
-    return _ok(
+    answer = _ok(
         {
             "type": "FeatureCollection",
             "timeStamp": iso(datetime.now(UTC)),
             "numberMatched": matched,
             "numberReturned": len(page),
-            "features": page,
+            "features": crs.reproject(page, wanted.crs),
             "links": _page_links(asked, collection_id, wanted, matched, len(page)),
         },
         GEOJSON,
     )
+    return crs.with_content_crs(answer, wanted.crs)
 
 
 def _page_links(asked: Asked, collection_id: str, wanted: Query, matched: int, returned: int):
@@ -237,22 +249,24 @@ def _page_links(asked: Asked, collection_id: str, wanted: Query, matched: int, r
 
 
 def item(asked: Asked, session, territory: Territory, kind: Kind, feature_id: str) -> Answer:
-    """One feature by its id; only ``f`` (and ``size`` for hexagons) may be asked."""
-    allowed = ("f", "size") if "size" in kind.filters else ("f",)
+    """One feature by its id; only ``f``, ``crs`` (and ``size`` for hexagons) may be asked."""
+    allowed = ("f", "size", "crs") if "size" in kind.filters else ("f", "crs")
     for name in asked.args:
         if name not in allowed:
             names = ", ".join(allowed)
             raise ParameterError({name: str(TEXTS["unknown_parameter"]) % {"names": names}})
+    target = crs.requested(asked.args, territory)
     feature = _find_feature(asked, session, territory, kind, feature_id)
     if feature is None:
         return not_found(str(TEXTS["unknown_feature"]) % {"id": feature_id[:100]})
+    feature = crs.reproject([feature], target)[0]
     collection_id = f"{territory.slug}-{kind.name}"
     path = f"/collections/{collection_id}"
     feature["links"] = [
         *_self_links(asked, f"{path}/items/{feature_id}", GEOJSON),
         _link(asked, path, "collection", JSON),
     ]
-    return _ok(feature, GEOJSON)
+    return crs.with_content_crs(_ok(feature, GEOJSON), target)
 
 
 def _pin_filters(territory: Territory, kind: Kind, wanted: Query) -> Filters:
@@ -280,13 +294,14 @@ def _hexagon_features(asked: Asked, territory: Territory, kind: Kind, wanted: Qu
         raise ParameterError(exc.fields, exc.message) from exc
     if wanted.bbox:
         shapes = [shapely.geometry.shape(f["geometry"]) for f in features]
-        box = shapely.box(*wanted.bbox)
+        box = crs.bbox_area(wanted.bbox, wanted.bbox_crs)
         features = [f for f, s in zip(features, shapes, strict=True) if s.intersects(box)]
-    return features
+    return selection.features(features, wanted.selection)
 
 
-def _envelope(bbox):
-    return sa.func.ST_MakeEnvelope(*bbox, 4326)
+def _envelope(wanted: Query):
+    area = crs.bbox_area(wanted.bbox, wanted.bbox_crs)
+    return sa.func.ST_GeomFromText(shapely.to_wkt(area, rounding_precision=-1), 4326)
 
 
 def _point_feature(row) -> dict:
@@ -300,15 +315,19 @@ def _point_feature(row) -> dict:
 
 def _point_page(asked: Asked, session, territory, kind, wanted: Query):
     filters = _pin_filters(territory, kind, wanted)
-    inside = [sa.func.ST_Intersects(Pin.geom, _envelope(wanted.bbox))] if wanted.bbox else []
-    matched = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Pin)
-        .where(*pin_conditions(territory, filters), *inside)
-    )
+    inside = [sa.func.ST_Intersects(Pin.geom, _envelope(wanted))] if wanted.bbox else []
     query = pinrows.pin_query(
         territory, filters, *inside, comments=asked.comments, english=asked.english
     )
+    query = selection.sql(query, wanted.selection, kind, Pin.created_at, Pin.id)
+    if wanted.selection.condition is None:
+        matched = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Pin)
+            .where(*pin_conditions(territory, filters), *inside)
+        )
+    else:  # the filter may name a joined column (category, workshop, quartier)
+        matched = selection.count(session, query)
     rows = session.execute(query.limit(wanted.limit).offset(wanted.offset))
     return [_point_feature(row) for row in rows], matched
 
@@ -316,10 +335,13 @@ def _point_page(asked: Asked, session, territory, kind, wanted: Query):
 def _quartier_page(session, territory: Territory, wanted: Query):
     conditions = [getattr(Quartier, n) == v for n, v in wanted.filters.items()]
     if wanted.bbox:
-        conditions.append(sa.func.ST_Intersects(Quartier.geom, _envelope(wanted.bbox)))
+        conditions.append(sa.func.ST_Intersects(Quartier.geom, _envelope(wanted)))
     base = places.quartier_select(territory).where(*conditions)
-    matched = session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
-    rows = session.execute(base.order_by(Quartier.code).limit(wanted.limit).offset(wanted.offset))
+    base = selection.sql(
+        base.order_by(Quartier.code), wanted.selection, KINDS["quartiers"], Quartier.code
+    )
+    matched = selection.count(session, base)
+    rows = session.execute(base.limit(wanted.limit).offset(wanted.offset))
     return [places.quartier_feature(row) for row in rows], matched
 
 

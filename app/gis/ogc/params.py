@@ -10,7 +10,9 @@ from datetime import UTC, date, datetime, time
 from flask_babel import gettext as _
 
 from app.analysis.filters import day_bound
-from app.gis.ogc.collections import LIMIT_DEFAULT, LIMIT_MAX, Kind, ParameterError
+from app.gis.ogc import crs
+from app.gis.ogc.collections import CRS84, LIMIT_DEFAULT, LIMIT_MAX, Kind, ParameterError
+from app.gis.ogc.selection import NOTHING, SELECTION_PARAMS, Selection, read_selection
 
 
 @dataclass
@@ -21,12 +23,21 @@ class Query:
     start: datetime | None
     end: datetime | None
     filters: dict[str, str]
+    # Part 2: the CRS of the answer's coordinates, and the CRS of ``bbox`` (as given).
+    crs: str = CRS84
+    bbox_crs: str = CRS84
+    selection: Selection = NOTHING  # Part 3: filter, sortby, properties
 
 
-def parse_query(kind: Kind, args) -> Query:
-    """``args`` (the query string, a mapping) checked for the items of ``kind``."""
+def parse_query(
+    kind: Kind, args, offered: list[str] | tuple[str, ...] = (CRS84,), comments: bool = False
+) -> Query:
+    """``args`` (the query string, a mapping) checked for the items of ``kind``;
+    ``offered``: the CRS URIs its collection offers; ``comments``: the reader may filter
+    on approved comment text."""
     errors: dict[str, str] = {}
-    allowed = {"f", "limit", "offset", "bbox", "datetime", *kind.filters}
+    allowed = {"f", "limit", "offset", "bbox", "datetime", *kind.filters, *SELECTION_PARAMS}
+    allowed |= {"crs", "bbox-crs"}
     for name in args:
         if name not in allowed:
             errors[name] = _(
@@ -35,14 +46,27 @@ def parse_query(kind: Kind, args) -> Query:
             )
     limit = _integer(args, "limit", LIMIT_DEFAULT, 1, errors)
     offset = _integer(args, "offset", 0, 0, errors)
-    bbox = _bbox(args, errors)
+    target = crs.read(args, "crs", list(offered), errors)
+    bbox_crs = crs.read(args, "bbox-crs", list(offered), errors)
+    bbox = _bbox(args, errors, bbox_crs) if "bbox-crs" not in errors else None
     start, end = (
         _interval(args, errors, days_only=not kind.staff) if kind.temporal else (None, None)
     )
+    chosen = read_selection(kind, args, errors, comments)
     if errors:
         raise ParameterError(errors, _("Paramètres invalides."))
     filters = {n: args[n] for n in kind.filters if n in args}
-    return Query(min(limit, LIMIT_MAX), offset, bbox, start, end, filters)
+    return Query(
+        min(limit, LIMIT_MAX),
+        offset,
+        bbox,
+        start,
+        end,
+        filters,
+        crs=target,
+        bbox_crs=bbox_crs,
+        selection=chosen,
+    )
 
 
 def _integer(args, name: str, default: int, low: int, errors: dict) -> int:
@@ -55,7 +79,7 @@ def _integer(args, name: str, default: int, low: int, errors: dict) -> int:
     return int(raw)
 
 
-def _bbox(args, errors: dict):
+def _bbox(args, errors: dict, bbox_crs: str = CRS84):
     raw = args.get("bbox")
     if raw is None:
         return None
@@ -68,9 +92,9 @@ def _bbox(args, errors: dict):
     if (
         len(values) != 4
         or not all(math.isfinite(v) for v in values)
-        or not (-180 <= values[0] <= values[2] <= 180 and -90 <= values[1] <= values[3] <= 90)
+        or not crs.bbox_fits(values, bbox_crs)
     ):
-        errors["bbox"] = _("Quatre nombres attendus : ouest,sud,est,nord en degrés (CRS84).")
+        errors["bbox"] = crs.bbox_expected(bbox_crs)
         return None
     return tuple(values)
 

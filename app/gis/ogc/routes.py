@@ -1,4 +1,6 @@
-"""OGC API – Features, Part 1 (core, GeoJSON, HTML, OpenAPI 3.0) under ``/ogc``.
+"""OGC API – Features, Part 1 (core, GeoJSON, HTML, OpenAPI 3.0), Part 2 (``crs``,
+``bbox-crs``: :mod:`.crs`) and Part 3 (``/queryables``, CQL2 ``filter``, with ``sortby``
+and ``properties``: :mod:`.queryables`, :mod:`.selection`) under ``/ogc``.
 
 Each territory offers collections named ``<slug>-<kind>``:
 
@@ -22,19 +24,22 @@ answers from them.
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import access, audit, openapi, vocabulary
+from app import access, audit, openapi, replica, vocabulary
 from app.extensions import db
-from app.gis.ogc import apidoc, core
+from app.gis.ogc import apidoc, core, cql2, crs, queryables
 from app.gis.ogc.collections import KINDS, LIMIT_DEFAULT, LIMIT_MAX, SUFFIXES, Kind, ParameterError
 from app.models import FEELINGS, TIMES_OF_DAY, Territory
 from app.openapi import GEOJSON, HTML, JSON, query, ref, text
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+bp.before_request(replica.prefer)  # reads what residents wrote: a replica may answer
 
 
 # -- the request as plain arguments, the answer as a response ------------------------------
@@ -101,6 +106,19 @@ def _collection(collection_id: str) -> tuple[Territory, Kind]:
 # -- landing, conformance, collections ------------------------------------------------------
 
 F_PARAM = query("f", text(enum=["json", "html"]), "Format of the answer (else: Accept).")
+CRS_PARAM = query(
+    "crs",
+    crs.schema(),
+    "CRS of the coordinates (Part 2): CRS84 (longitude, latitude; the default), EPSG:4326 "
+    "(latitude, longitude), 3857, or the territory's metric CRS (2154, 3812 or its UTM "
+    "zone); each collection lists its own in `crs`. The answer names it in Content-Crs.",
+)
+BBOX_CRS_PARAM = query(
+    "bbox-crs",
+    crs.schema(),
+    "CRS of `bbox`, in its axis order (EPSG:4326: south,west,north,east), one of the "
+    "collection's `crs`; CRS84 by default.",
+)
 
 
 @bp.get("")
@@ -170,6 +188,22 @@ def collection(collection_id: str):
     return _reply(asked, core.collection(asked, db.session, territory, kind), "collection")
 
 
+@bp.get("/collections/<collection_id>/queryables")
+@openapi.operation(
+    tag="ogc",
+    params=(F_PARAM,),
+    responses={200: {queryables.MEDIA_TYPE: {"type": "object", "required": ["properties"]}}},
+    secured="optional",
+)
+def collection_queryables(collection_id: str):
+    """What a CQL2 filter may name in this collection (a JSON Schema)."""
+    if request.args.get("f", "json") != "json":
+        raise ParameterError({"f": _("« json » attendu.")})
+    asked = dataclasses.replace(_asked(), fmt="json")  # JSON, whatever a browser accepts
+    territory, kind = _collection(collection_id)
+    return _reply(asked, core.queryables_schema(asked, territory, kind), "collection")
+
+
 # -- items -----------------------------------------------------------------------------------
 
 ITEM_PARAMS = (
@@ -184,9 +218,11 @@ ITEM_PARAMS = (
         **query(
             "bbox",
             {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-            "west,south,east,north in CRS84 (longitude, latitude).",
+            "west,south,east,north in CRS84 (longitude, latitude), or in `bbox-crs`.",
         ),
     },
+    BBOX_CRS_PARAM,
+    CRS_PARAM,
     query("datetime", text(), "An instant or an interval a/b (.. for open) in RFC 3339."),
     query("feeling", text(enum=list(FEELINGS)), "Pins of this feeling (pin collections)."),
     query("category", text(), "Pins of these category codes, comma-separated."),
@@ -195,6 +231,21 @@ ITEM_PARAMS = (
     query("size", {"type": "number"}, "Hexagon size in metres, 25 to 5000 (hexagons)."),
     query("code", text(), "Quartier code (quartiers)."),
     query("name", text(), "Quartier name (quartiers)."),
+    *(
+        query(
+            "filter",
+            text(maxLength=cql2.MAX_LENGTH),
+            "A CQL2 filter on the collection's queryables (see its /queryables).",
+        ),
+        query(
+            "filter-lang",
+            text(enum=list(cql2.LANGS)),
+            "cql2-text (default) or cql2-json; cql-text is cql2-text under its draft name.",
+        ),
+        query("filter-crs", text(enum=list(cql2.FILTER_CRS)), "CRS of its geometries: CRS84."),
+        query("sortby", text(), "Properties to sort by, comma-separated, each +name or -name."),
+        query("properties", text(), "The properties each feature keeps, comma-separated."),
+    ),
 )
 
 
@@ -225,7 +276,7 @@ def items(collection_id: str):
 @bp.get("/collections/<collection_id>/items/<feature_id>")
 @openapi.operation(
     tag="ogc",
-    params=(F_PARAM,),
+    params=(F_PARAM, CRS_PARAM),
     responses={200: {GEOJSON: ref("Feature"), HTML: {"type": "string"}}},
     secured="optional",
 )

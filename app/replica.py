@@ -1,0 +1,113 @@
+"""Reads from a PostgreSQL streaming replica (DESIGN §8).
+
+With ``DATABASE_REPLICA_URL`` set, the requests that only read what residents wrote —
+layers, tiles, exports, OGC — send their SELECTs to the replica (the ``replica`` bind);
+everything else goes to the primary: writes (audit rows, the layer cache), reads of
+the tables that must be fresh or are not replicated (accounts, tokens, rate counters,
+``layer_cache``, which is UNLOGGED), SELECT … FOR UPDATE, and any SQL written as text
+(it may call a function that writes). A resident's own reads and every other page use
+the primary, so what they just wrote is there.
+
+A replica that cannot be reached is skipped: the primary answers until a check, at
+most every ``CHECK_EVERY`` seconds, finds it back. ``status()`` gives /healthz the
+replica's state and its replay lag.
+
+The standby itself, for the embedded cluster: ``flask localdb replica start|stop``
+(:meth:`app.localdb.LocalCluster.clone_from`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy.sql import util as sql_util
+
+from app.config import database_url
+from app.extensions import db
+
+BIND = "replica"
+CHECK_EVERY = 5.0  # seconds between two checks of an unreachable (or reachable) replica
+
+# Never read from the replica: accounts and their tokens (a revoked token must stop at
+# once), counters and throttles, the audit log, and the UNLOGGED cache (not replicated).
+PRIMARY_ONLY = frozenset(
+    {"app_user", "user_territory", "api_token", "login_throttle", "rate_counter",
+     "audit_event", "layer_cache"}
+)  # fmt: skip
+
+LAG = sa.text(
+    "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+    " ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END"
+)
+
+
+def configure(app: Flask, environ) -> None:
+    """Add the ``replica`` bind when ``DATABASE_REPLICA_URL`` is set (environment or
+    configuration)."""
+    url = database_url({"DATABASE_URL": environ.get("DATABASE_REPLICA_URL", "")})
+    url = url or app.config.get("DATABASE_REPLICA_URL")
+    if url:
+        app.config["DATABASE_REPLICA_URL"] = url
+        app.config.setdefault("SQLALCHEMY_BINDS", {})[BIND] = {
+            "url": url,
+            "pool_pre_ping": True,
+            "connect_args": {"connect_timeout": 2},
+        }
+        app.extensions["read_engine"] = read_engine
+
+
+def prefer() -> None:
+    """Before a read-only view: its reads may go to the replica."""
+    g.prefer_replica = True
+
+
+def readable(clause) -> bool:
+    """Whether ``clause`` is a plain read of replicated tables."""
+    if isinstance(clause, sa.TextClause):  # work_mem and the like for the replica's reads
+        return clause.text.lstrip().upper().startswith("SET LOCAL ")
+    if not isinstance(clause, sa.Select) or clause._for_update_arg is not None:
+        return False
+    tables = {
+        t.name for t in sql_util.find_tables(clause, include_aliases=True) if hasattr(t, "name")
+    }
+    return bool(tables) and not tables & PRIMARY_ONLY
+
+
+def engine() -> sa.Engine | None:
+    """The replica's engine while it answers, else None."""
+    if BIND not in current_app.config.get("SQLALCHEMY_BINDS", {}):
+        return None
+    state = current_app.extensions.setdefault("replica_state", {"at": 0.0, "up": False})
+    if time.monotonic() - state["at"] > CHECK_EVERY:
+        state["up"], state["at"] = _answers(db.engines[BIND]), time.monotonic()
+    return db.engines[BIND] if state["up"] else None
+
+
+def _answers(replica: sa.Engine) -> bool:
+    try:
+        with replica.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
+def status() -> dict | None:
+    """For /healthz: None without a replica, else whether it answers and its lag."""
+    if BIND not in current_app.config.get("SQLALCHEMY_BINDS", {}):
+        return None
+    try:
+        with db.engines[BIND].connect() as connection:
+            standby = connection.execute(sa.text("SELECT pg_is_in_recovery()")).scalar()
+            lag = connection.execute(LAG).scalar() if standby else None
+    except sa.exc.SQLAlchemyError:
+        return {"status": "unavailable", "reads": "primary"}
+    return {"status": "ok", "standby": bool(standby), "lag_seconds": float(lag or 0)}
+
+
+def read_engine(clause) -> sa.Engine | None:
+    """Where a read-only view's ``clause`` goes: the replica's engine, or None for the
+    primary (see the module's rules)."""
+    return engine() if readable(clause) else None
