@@ -35,10 +35,12 @@ from app.openapi import BINARY, JSON, query, text
 from app.territories import places
 
 AUDIT_MINUTES = 60
+# The items' filters a tile takes (tiles.tile_filters): the zoom sets the size, the tile
+# the bbox, and CQL2, CRS and paging are for the items.
 TILE_PARAMS = tuple(
     p
     for p in ITEM_PARAMS
-    if p["name"] not in ("f", "limit", "offset", "bbox", "size", "code", "name")
+    if p["name"] in ("datetime", "feeling", "category", "time_of_day", "workshop")
 )
 F_TILESET = query("f", text(enum=["json", "tilejson"]), "json (OGC) or tilejson (TileJSON 3.0).")
 
