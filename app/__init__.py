@@ -127,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from app.followup import views as followup
     from app.gis import exports
     from app.gis.ogc import routes as ogc
+    from app.gis.ogc import tileroutes  # noqa: F401  (its routes join the ogc blueprint)
     from app.public import views as public
     from app.workshops import join, offline, pinning, reports
     from app.workshops import views as workshops

@@ -31,6 +31,7 @@ ACTIONS = (
     "audit.exported",
     "export",
     "ogc.read",
+    "ogc.tiles",
     "points.viewed",
     "brief.viewed",
     "moderation",
@@ -117,16 +118,20 @@ def recently_recorded(action: str, target: str, user: User, minutes: float) -> b
 
     Asked of the audit table itself, so every worker and node gives the same answer; a
     transaction-scoped advisory lock on (user, target) makes two simultaneous polls
-    agree too: the second waits for the first's commit and then sees its row.
+    agree too: the second waits for the first's commit and then sees its row. A row
+    found before locking answers at once (the lock only orders the first writes; map
+    tiles ask this dozens of times a view).
     """
-    db.session.execute(
-        sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"{action}:{user.id}:{target}")))
-    )
     since = sa.func.now() - timedelta(minutes=minutes)
     query = sa.select(AuditEvent.id).where(
         AuditEvent.action == action,
         AuditEvent.user_id == user.id,
         AuditEvent.target == target,
         AuditEvent.at > since,
+    )
+    if db.session.scalar(query.limit(1)) is not None:
+        return True
+    db.session.execute(
+        sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"{action}:{user.id}:{target}")))
     )
     return db.session.scalar(query.limit(1)) is not None

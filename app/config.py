@@ -56,6 +56,10 @@ class Defaults:
     # A tap this close (metres) outside the workshop's quartiers still counts as inside.
     PIN_BOUNDARY_TOLERANCE_M = 30.0
     COMMENT_MAX_LENGTH = 500
+    # The dashboard draws hexagons and points from vector tiles (app/gis/tiles.py) once the
+    # territory holds more pins than this: past it the raw points no longer fit in one
+    # points.json (app/analysis/dashboard_map.RAW_POINT_LIMIT, the same 5000).
+    DASHBOARD_TILES_FROM_PINS = 5000
     JSON_SORT_KEYS = False
 
 

@@ -1,10 +1,12 @@
 """A fresh database for a benchmark, in the embedded cluster (or BENCH_DATABASE_URL),
-a staff token on it, and a wait for a server the benchmark started."""
+a staff token on it, a wait for a server the benchmark started, and the machine's line
+for the results."""
 
 from __future__ import annotations
 
 import http.client
 import os
+import platform
 import subprocess
 import time
 from pathlib import Path
@@ -69,3 +71,11 @@ def staff_token(app, slug: str, role: str = "planner") -> tuple[str, int]:
         _, secret = create_token(user, "bench")
         db.session.commit()
         return secret, territory.id
+
+
+def machine() -> str:
+    """``machine: N cores, <CPU>; Python x.y.z`` for the results."""
+    with open("/proc/cpuinfo") as info:
+        names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
+    cpu = names[0] if names else platform.processor()
+    return f"machine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}"

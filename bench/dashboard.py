@@ -20,6 +20,14 @@ the same way on the same database; drawn = the density picture in the page after
 
 Budgets (issue 14, demo scale): page ≤ 400 kB served in ≤ 300 ms; a filter change
 ≤ 500 ms end to end.
+
+With ``--pins N`` (issue 14, 10^6 pins): :mod:`bench.tiles`'s Paris of N pins (its
+database is reused with ``--reuse``) and a police user of Paris; the same page served
+twice, in tile mode (the default ``DASHBOARD_TILES_FROM_PINS``: hexagons and points are
+vector tiles) and with tiles off (the limit above N: the demo-scale path, the layers
+API and points.json). Per run, in a fresh context: ``goto`` until the default layers are
+drawn, then the hexagons and the points overlays switched on until drawn; "drawn" is the
+sum. Budget: ≤ 2 s to drawn layers in tile mode.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import socket
 import statistics
@@ -87,9 +96,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(root: Path, url: str, port: int) -> subprocess.Popen:
+def serve(root: Path, url: str, port: int, **settings) -> subprocess.Popen:
     env = {
         **os.environ,
+        **{f"RESSENTI_{name}": str(value) for name, value in settings.items()},
         "DATABASE_URL": url,
         "RESSENTI_SECRET_KEY": "bench",
         "RESSENTI_TILE_URL": "",
@@ -104,6 +114,118 @@ def serve(root: Path, url: str, port: int) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
     )
     return wait_healthy(server, port)
+
+
+def prepare_large(url: str, params: dict, pins: int, reuse: bool) -> None:
+    """Paris with ``pins`` pins and its public release (bench/tiles.py), a police user."""
+    from app import create_app
+    from app.accounts.auth import hash_password
+    from app.extensions import db
+    from app.models import Territory, User
+    from bench.layers import load_pins
+    from bench.layers import prepare as prepare_paris
+    from bench.tiles import release
+
+    if reuse:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TILE_URL": ""})
+    else:
+        app = prepare_paris(url)
+        load_pins(params, pins)
+        release(app)
+    with app.app_context():
+        if db.session.scalar(db.select(User).where(User.email == EMAIL)) is None:
+            paris = db.session.scalar(db.select(Territory).where(Territory.slug == "paris"))
+            password = hash_password(PASSWORD)
+            db.session.add(
+                User(
+                    email=EMAIL,
+                    name="Bench",
+                    role="police",
+                    password_hash=password,
+                    territories=[paris],
+                )
+            )
+            db.session.commit()
+
+
+def measure_large(browser, base: str, runs: int, tiled: bool) -> dict:
+    """Default layers, then hexagons, then points drawn (medians over ``runs``)."""
+    from playwright.sync_api import expect
+
+    steps = {"default_ms": [], "hexagons_ms": [], "points_ms": [], "drawn_ms": []}
+    waits, sizes = [], []  # per tile (or layer) request: time to first byte, body bytes
+    for _run in range(runs):
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1200, "height": 900})
+        page = context.new_page()
+        sign_in(page, base)
+        page.on("requestfinished", lambda r: _log_wait(r, waits, sizes))
+        start = time.perf_counter()
+        page.goto(f"{base}/t/paris/tableau-de-bord/", wait_until="commit")
+        expect(page.locator(".layer-map[data-layers-ready]")).to_have_count(1, timeout=120_000)
+        marks = [time.perf_counter()]
+        control = page.locator(".leaflet-control-layers-overlays")
+        for name, label in (("hexagons", "Hexagones"), ("points", r"^\s*Points\s*$")):
+            drawn = page.locator("path.leaflet-interactive")
+            before = drawn.count()
+            control.locator("label", has_text=re.compile(label)).locator("input").check()
+            if tiled:
+                ready = page.locator(f".layer-map[data-tiles-{name}-ready]")
+                expect(ready).to_have_count(1, timeout=120_000)
+            else:
+                expect(drawn).not_to_have_count(before, timeout=120_000)
+            marks.append(time.perf_counter())
+            if tiled:  # drawn, not only asked (untimed)
+                expect(page.locator(".leaflet-tile path")).not_to_have_count(0)
+        for key, begin, end in zip(steps, [start, *marks], [*marks, marks[-1]], strict=False):
+            steps[key].append(end - begin)
+        steps["drawn_ms"][-1] = marks[-1] - start
+        context.close()
+    found = {key: statistics.median(values) * 1000 for key, values in steps.items()}
+    found["data_requests"] = len(waits) / runs
+    found["data_wait_p50_ms"] = statistics.median(waits) if waits else float("nan")
+    found["data_kB"] = sum(sizes) / runs / 1000
+    return found
+
+
+def _log_wait(request, waits: list, sizes: list) -> None:
+    """Tiles, layers and points.json: the server's share (request sent → first byte)."""
+    if (
+        "/tiles/WebMercatorQuad/" in request.url
+        or "/layers/" in request.url
+        or "points.json" in request.url
+    ):
+        timing = request.timing
+        waits.append(timing["responseStart"] - timing["requestStart"])
+        sizes.append(request.sizes()["responseBodySize"])
+
+
+def large(args) -> None:
+    url, params = fresh_database(DATABASE + "_large")
+    prepare_large(url, params, args.pins, args.reuse)
+    from playwright.sync_api import sync_playwright
+
+    results = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for side, limit in (("tiles off", args.pins * 10), ("tiles", None)):
+            port = free_port()
+            settings = {} if limit is None else {"DASHBOARD_TILES_FROM_PINS": limit}
+            server = serve(ROOT, url, port, **settings)
+            try:
+                results[side] = measure_large(
+                    browser, f"http://127.0.0.1:{port}", args.runs, limit is None
+                )
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+        browser.close()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print(f"{args.pins:,} pins; medians of {args.runs} runs")
+    print(f"{'':14}{'tiles off':>12}{'tiles':>12}")
+    for key in results["tiles"]:
+        print(f"{key:14}{results['tiles off'][key]:>12.0f}{results['tiles'][key]:>12.0f}")
+    met = results["tiles"]["drawn_ms"] <= 2000
+    print("budget met (drawn ≤ 2 s)" if met else "budget MISSED (drawn ≤ 2 s)")
 
 
 def sign_in(page, base: str) -> None:
@@ -187,7 +309,12 @@ def anchor_tree(tmp: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--pins", type=int, help="the 10^6 scenario, tile mode (see above)")
+    parser.add_argument("--reuse", action="store_true", help="keep its loaded database")
     args = parser.parse_args()
+    if args.pins:
+        large(args)
+        return
     url, _params = fresh_database(DATABASE)
     prepare(url)
     from playwright.sync_api import sync_playwright

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shapely
 import sqlalchemy as sa
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 
@@ -58,6 +58,7 @@ def page_data(territory) -> dict:
     return {
         "api": api,
         "full": access.staff(territory),
+        "tiles": tile_urls(territory),
         "texts": {
             # gettext without variables: the translated pattern, filled in by the script.
             "summary": _("%(n)d points : %(u)d insécurité, %(s)d sécurité, dans %(c)d hexagones."),
@@ -76,6 +77,26 @@ def page_data(territory) -> dict:
             "failed": _("Les couches n’ont pas pu être chargées."),
         },
     }
+
+
+def tile_urls(territory) -> dict | None:
+    """Where the dashboard reads its hexagon and point tiles (``{z}/{y}/{x}`` templates of
+    the OGC API – Tiles) on a territory of more than ``DASHBOARD_TILES_FROM_PINS`` pins;
+    None below, where the layers API and points.json are drawn as they are."""
+    limit = current_app.config["DASHBOARD_TILES_FROM_PINS"]
+    # Counting stops past the limit: the question is only "more than that?".
+    some = sa.select(Pin.id).where(Pin.territory_id == territory.id).limit(limit + 1).subquery()
+    if db.session.scalar(sa.select(sa.func.count()).select_from(some)) <= limit:
+        return None
+    hexagons = "hexagons-full" if access.staff(territory) else "hexagons"
+
+    def template(kind: str) -> str:
+        url = url_for(
+            "ogc.tileset", collection_id=f"{territory.slug}-{kind}", tms="WebMercatorQuad"
+        )
+        return url + "/{z}/{y}/{x}"
+
+    return {"hexagons": template(hexagons), "points": template("points")}
 
 
 def hotspots(territory, filters, show: bool = False) -> dict:

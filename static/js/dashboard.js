@@ -15,6 +15,7 @@
 import { readJson } from "./basemap.js";
 import { drawnMaps } from "./layermap.js";
 import { STYLES, fill, redraw, redrawImage } from "./dashlayers.js";
+import { tileOverlay, tileQuery } from "./dashtiles.js";
 import { trendsLayer } from "./trendslayer.js";
 
 const DRAWABLE = ["density", "hexagons", "hotspots", "net"]; // app/analysis/map_image.py
@@ -27,6 +28,16 @@ const hotspotWindow = document.getElementById("hotspot-window");
 const links = ["map-png", "map-pdf"].map((id) => document.getElementById(id));
 const [[element, { map }]] = drawnMaps.entries();
 const overlays = Object.fromEntries(map.overlaysById.map((o) => [o.id, o]));
+
+// Large territories: hexagons and points from vector tiles (static/js/dashtiles.js).
+const tiled = data.tiles
+  ? Object.fromEntries(
+    ["hexagons", "points"].map((id) => [
+      id,
+      tileOverlay(map, { id, group: overlays[id].layer, template: data.tiles[id], texts: data.texts }),
+    ]),
+  )
+  : null;
 
 const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
 
@@ -127,6 +138,7 @@ function showWindow(hotspots) {
 }
 
 async function loadPoints(page, mine) {
+  if (tiled) return; // the tiles of the points overlay follow the filters by themselves
   const query = apiParams(page).toString();
   if (query === pointsQuery) return;
   const body = await get(`${data.api.points}?${query}`);
@@ -155,7 +167,10 @@ async function load() {
     sets.set("b", page.get("b"));
     requests.difference = get(`${data.api.difference}?${sets}`);
   }
-  if (pointsQuery !== query) {
+  const tilesDrawn = tiled
+    ? Promise.all(Object.values(tiled).map((overlay) => overlay.setQuery(tileQuery(page))))
+    : null;
+  if (!tiled && pointsQuery !== query) {
     pointsQuery = null;
     redraw(overlays.points.layer, []);
   }
@@ -165,10 +180,12 @@ async function load() {
       (await Promise.all(names.map((n) => requests[n]))).map((body, i) => [names[i], body]),
     );
     if (map.hasLayer(overlays.points.layer)) await loadPoints(page, mine);
+    await tilesDrawn;
     if (mine !== generation) return;
     densityUrl = redrawImage(overlays.density.layer, bodies.density.blob, bodies.density.bounds, densityUrl);
     for (const name of ["hexagons", "hotspots", "net", "difference"]) {
       const body = bodies[name];
+      if (tiled && tiled[name]) continue; // drawn from its tiles
       if (body !== undefined) redraw(overlays[name].layer, body ? STYLES[name](body, data.texts) : []);
     }
     setComparing(Boolean(compare));

@@ -6,7 +6,7 @@
 /* global L */
 import { readJson } from "./basemap.js";
 
-const PALETTE = readJson("palette");
+export const PALETTE = readJson("palette");
 const HEX_STEPS = Object.entries(PALETTE.hexagon)
   .map(([threshold, colour]) => [Number(threshold), colour])
   .sort((a, b) => a[0] - b[0]);
@@ -24,7 +24,7 @@ function cellStyle(colour, opacity) {
   return { color: colour, weight: 0.5, fillColor: colour, fillOpacity: Math.round(opacity * 1000) / 1000 };
 }
 
-function hexColour(total) {
+export function hexColour(total) {
   let colour = HEX_STEPS[0][1];
   for (const [threshold, stepColour] of HEX_STEPS) if (total >= threshold) colour = stepColour;
   return colour;

@@ -215,6 +215,19 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/ogc/collections/rennes-points/items/{pin_id}",
         territory_exports(200),
     ),
+    # OGC API - Tiles: the pins' tiles for the staff (public tilesets tested apart).
+    ("GET", "/ogc/collections/<collection_id>/tiles"): (
+        "/ogc/collections/rennes-points/tiles",
+        territory_exports(200),
+    ),
+    ("GET", "/ogc/collections/<collection_id>/tiles/<tms>"): (
+        "/ogc/collections/rennes-points/tiles/WebMercatorQuad",
+        territory_exports(200),
+    ),
+    ("GET", "/ogc/collections/<collection_id>/tiles/<tms>/<z>/<y>/<x>"): (
+        "/ogc/collections/rennes-points/tiles/WebMercatorQuad/15/11378/16232",
+        territory_exports(200),
+    ),
     ("GET", "/api/v1/territories/<slug>/pins.geojson"): (
         "/api/v1/territories/rennes/pins.geojson",
         territory_exports(200),

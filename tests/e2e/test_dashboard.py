@@ -126,3 +126,39 @@ def test_comparing_two_editions_adds_the_difference_layer(
     expect(page.locator(READY)).to_have_count(1)
     expect(control.locator("label", has_text="Différence B − A")).to_have_count(0)
     expect(page.locator("aside.legend [data-layer=difference]")).to_be_hidden()
+
+
+def test_large_territory_draws_hexagons_and_points_from_vector_tiles(
+    app, runner, rennes, live_server, page, make_user
+):
+    """Past DASHBOARD_TILES_FROM_PINS (lowered here under the demo's 320 pins) the
+    hexagons and points are vector tiles of the OGC API: drawn from tiles in view, with
+    the filters, and points.json is never asked."""
+    assert "demo workshop created" in runner.invoke(args=["demo", "load"]).output
+    app.config["DASHBOARD_TILES_FROM_PINS"] = 100
+    sign_in(page, live_server, make_user("police", "rennes").email)
+    tiles = []
+    page.on(
+        "response",
+        lambda r: "/tiles/WebMercatorQuad/" in r.url and tiles.append((r.url, r.status)),
+    )
+    page.goto(f"{live_server}/t/rennes/tableau-de-bord/")
+    expect(page.locator(READY)).to_have_count(1)
+    assert tiles == []  # hidden overlays fetch nothing
+    control = page.locator(".leaflet-control-layers-overlays")
+    control.locator("label", has_text="Hexagones").locator("input").check()
+    expect(page.locator(".layer-map[data-tiles-hexagons-ready]")).to_have_count(1)
+    drawn = page.locator(".leaflet-tile path")
+    expect(drawn).not_to_have_count(0)
+    every = drawn.count()
+    assert {status for url, status in tiles} <= {200, 204}
+    assert all("rennes-hexagons-full/tiles" in url for url, _status in tiles)
+    page.select_option("select[name=category]", "lighting")
+    expect(page.locator(READY)).to_have_count(1)
+    expect(page.locator(".layer-map[data-tiles-hexagons-ready]")).to_have_count(1)
+    assert any("category=lighting" in url for url, _status in tiles)
+    assert 0 < drawn.count() < every  # fewer cells with one category
+    control.locator("label", has_text=re.compile(r"^\s*Points\s*$")).locator("input").check()
+    expect(page.locator(".layer-map[data-tiles-points-ready]")).to_have_count(1)
+    assert any("rennes-points/tiles" in url and status == 200 for url, status in tiles)
+    assert not [u for u in page.requests if "points.json" in u]

@@ -10,12 +10,15 @@ from flask_babel import lazy_gettext as _l
 from app import access
 from app.errors import ValidationError
 
+TILES_CONFORMANCE = ("core", "tileset", "tilesets-list", "mvt")  # app/gis/tiles.py
+TILE_KINDS = ("hexagons", "hexagons-full", "points")  # the collections with vector tiles
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *(f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{c}" for c in TILES_CONFORMANCE),
 ]
 
 

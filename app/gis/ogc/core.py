@@ -33,6 +33,7 @@ from app.gis.ogc.collections import (
     KINDS,
     LIMIT_MAX,
     TEXTS,
+    TILE_KINDS,
     Kind,
     ParameterError,
 )
@@ -148,8 +149,17 @@ def describe(asked: Asked, session, territory: Territory, kind: Kind) -> dict:
             _link(asked, f"{path}/items", "items", HTML, TEXTS["items"]),
             _link(asked, f"{path}/queryables", queryables.REL, queryables.MEDIA_TYPE),
             {"href": asked.territory_page(territory.slug), "rel": "describedby", "type": HTML},
+            *_tile_links(asked, path, kind),
         ],
     }
+
+
+def _tile_links(asked: Asked, path: str, kind: Kind) -> list[dict]:
+    """The collection's vector tilesets (app.gis.tiles) for the kinds that have them."""
+    if kind.name not in TILE_KINDS:
+        return []
+    rel = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+    return [{"href": f"{asked.base}{path}/tiles", "rel": rel, "type": JSON}]
 
 
 def extent(session, territory: Territory, kind: Kind) -> dict:
