@@ -10,6 +10,7 @@ filled in; nginx checks it (``-t``) before it starts.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -52,17 +53,35 @@ class LocalFront:
         self.root, self.listen, self.upstream = root.resolve(), listen, upstream
         self.config = self.root / "nginx.conf"
 
+    def temp_dir(self) -> Path:
+        """Where nginx's workers buffer bodies: under ``root``, or, when nginx runs as
+        root and its workers (www-data) cannot reach ``root`` (a checkout in a 0700
+        home), a private directory under /var/lib/ressenti, as for the cluster."""
+        inside = self.root / "tmp"
+        if os.geteuid() != 0:
+            return inside
+        probe = self.root
+        while not probe.exists():
+            probe = probe.parent
+        reach = ["runuser", "-u", WORKER_USER, "--", "test", "-x", str(probe)]
+        if subprocess.run(reach, check=False).returncode == 0:
+            return inside
+        tag = hashlib.sha1(str(self.root).encode()).hexdigest()[:12]
+        return Path("/var/lib/ressenti") / tag / "front-tmp"
+
     def write_config(self) -> None:
         as_root = os.geteuid() == 0
+        temp = self.temp_dir()
         for name in TEMP_DIRS:
-            (self.root / "tmp" / name).mkdir(parents=True, exist_ok=True)
-        if as_root:  # the workers write request bodies there
+            (temp / name).mkdir(parents=True, exist_ok=True)
+        if as_root:  # the workers write request bodies and large answers there
             account = pwd.getpwnam(WORKER_USER)
-            for name in TEMP_DIRS:
-                os.chown(self.root / "tmp" / name, account.pw_uid, account.pw_gid)
+            for directory in (temp, *(temp / name for name in TEMP_DIRS)):
+                os.chown(directory, account.pw_uid, account.pw_gid)
         text = TEMPLATE.read_text()
         for name, value in {
             "ROOT": str(self.root),
+            "TEMP": str(temp),
             "LISTEN": self.listen,
             "UPSTREAM": self.upstream,
             "USER": f"user {WORKER_USER};" if as_root else "",
@@ -89,12 +108,15 @@ class LocalFront:
             raise FrontError((lines or result.stderr.splitlines() or ["nginx failed"])[0])
 
     def pid(self) -> int | None:
+        """The running master's pid: the pid file's process, if it is this front's nginx
+        (a pid file left by a crash may name any process since)."""
         try:
             pid = int((self.root / "nginx.pid").read_text().strip())
-            os.kill(pid, 0)
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError):
             return None
-        return pid
+        ours = b"nginx" in command and str(self.config).encode() in command
+        return pid if ours else None
 
     def start(self) -> None:
         """Write the configuration, check it and start nginx (stopping an old one)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -136,3 +137,40 @@ def test_the_front_logs_no_client_address(app, code, front):
     lines = log.read_text().splitlines()
     assert any("/pins" in line and " 201 " in line for line in lines)
     assert not any("127.0.0.1" in line for line in lines)
+
+
+def test_a_stale_pid_file_never_signals_another_process(tmp_path):
+    """After a crash the pid in nginx.pid may belong to any process: stop() (and start(),
+    which stops an old front first) leaves it alone."""
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        front = LocalFront(tmp_path / "front", "127.0.0.1:1", "127.0.0.1:2")
+        front.root.mkdir(parents=True)
+        (front.root / "nginx.pid").write_text(f"{bystander.pid}\n")
+        assert front.pid() is None and front.stop() is False
+        assert bystander.poll() is None  # still running
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_large_bodies_pass_when_the_checkout_is_in_a_private_home(app, code, backend, tmp_path):
+    """A checkout under a 0700 directory (root's home, here pytest's own tmp): nginx's
+    workers (www-data) buffer a body larger than their memory buffer somewhere they can
+    write, so the app answers it (422: not a pin), not nginx (500)."""
+    listen = f"127.0.0.1:{free_port()}"
+    front = LocalFront(tmp_path / "front", listen, backend.removeprefix("http://"))
+    front.start()
+    try:
+        body = json.dumps({**pin_body(), "comment": "x" * 100_000}).encode()
+        request = urllib.request.Request(
+            f"http://{listen}/api/v1/groups/{code}/pins",
+            data=body, headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        try:
+            status = urllib.request.urlopen(request, timeout=30).status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        assert status == 422
+    finally:
+        front.stop()
