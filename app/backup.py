@@ -77,8 +77,9 @@ def counts(uri: str, env: dict[str, str]) -> dict[str, int] | None:
 def create(url: str, output: Path) -> dict[str, int]:
     """Dump the database at ``url`` into ``output``; returns the counted rows."""
     uri, env = libpq_target(url)
-    output.parent.mkdir(parents=True, exist_ok=True)
+    output.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")  # never a truncated file under the name
+    partial.touch(mode=0o600)  # a dump holds every pin and comment: its owner reads it, no one else
     _run([_tool("pg_dump"), "--format=custom", f"--file={partial}", uri], env)
     partial.replace(output)
     return counts(uri, env) or {}
@@ -90,9 +91,9 @@ def restore(dump: Path, url: str, replace: bool = False) -> dict[str, int]:
         raise BackupError(f"{dump}: no such file")
     uri, env = libpq_target(url)
     before = counts(uri, env)
-    if before and before["pin"] and not replace:
+    if before and any(before.values()) and not replace:
         raise BackupError(
-            f"the target database already holds {before['pin']} pins: "
+            f"the target database already holds {_summary(before)}: "
             "restore into an empty database, or add --replace to overwrite it"
         )
     args = [_tool("pg_restore"), "--single-transaction", "--exit-on-error", "--no-owner"]

@@ -10,6 +10,7 @@ problem before anything is written anywhere.
 from __future__ import annotations
 
 import hashlib
+import math
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -156,8 +157,8 @@ def _check_zip(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             names = [n for n in archive.namelist() if not n.endswith("/")]
-    except zipfile.BadZipFile as exc:
-        raise QuartierFileError(f"{path.name} is not a zip archive", "file") from exc
+    except (zipfile.BadZipFile, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise QuartierFileError(f"{path.name} is not a readable zip archive", "file") from exc
     if not any(n.lower().endswith(".shp") for n in names):
         found = ", ".join(names[:5]) or "nothing"
         raise QuartierFileError(
@@ -175,6 +176,8 @@ def _check_degrees(frame: gpd.GeoDataFrame, name: str) -> None:
     if not frame.crs.is_geographic:
         return
     west, south, east, north = frame.total_bounds
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        return  # empty geometries only: the polygon check names that
     if -180 <= west <= east <= 180 and -90 <= south <= north <= 90:
         return
     raise QuartierFileError(

@@ -32,6 +32,7 @@ INSERT_PIN = sa.text(
         SELECT g.id, g.workshop_id, g.territory_id, w.status
         FROM workshop_group g JOIN workshop w ON w.id = g.workshop_id
         WHERE g.territory_id = :territory_id AND g.id = :group_id
+        FOR SHARE OF w  -- a closing workshop waits for the pins being written, then releases them
     ),
     place AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom),
     area AS (

@@ -79,6 +79,7 @@ def test_a_dump_restored_into_a_fresh_database_holds_everything(
     assert made.exit_code == 0, made.output
     assert "6 pins, 2 workshops, 1 actions" in made.output
     assert dump.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
+    assert dump.stat().st_mode & 0o777 == 0o600  # every pin and comment: its owner only
     restored = runner.invoke(args=["backup", "restore", str(dump), "--into", fresh_database])
     assert restored.exit_code == 0, restored.output
     assert _ids(fresh_database) == town

@@ -128,6 +128,7 @@ def _bad_files(tmp_path):
         "no polygons": ([str(points)], "no polygon features"),
         "missing crs": ([str(_shapefile_without_prj(tmp_path))], "no coordinate reference system"),
         "zip without shp": ([str(_zip_without_shp(tmp_path))], "holds no Shapefile (.shp"),
+        "zip with a broken name": ([str(_zip_with_a_broken_name(tmp_path))], "not a readable zip"),
         "lambert-93 without crs": (
             [str(_lambert93_without_crs(tmp_path))],
             "not longitude/latitude",
@@ -141,6 +142,17 @@ def _zip_without_shp(tmp_path):
     path = tmp_path / "quartiers.zip"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("LISEZMOI.txt", "les quartiers")
+    return path
+
+
+def _zip_with_a_broken_name(tmp_path):
+    """A member name flagged UTF-8 that is not (zipfile raises UnicodeDecodeError)."""
+    import zipfile
+
+    path = tmp_path / "broken.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("é.shp", b"")  # a non-ASCII name: written as UTF-8, flagged so
+    path.write_bytes(path.read_bytes().replace("é".encode(), b"\xff\xfe"))
     return path
 
 
@@ -177,6 +189,7 @@ BAD_FILES = [
     "missing crs",
     "zip without shp",
     "lambert-93 without crs",
+    "zip with a broken name",
 ]
 
 
