@@ -85,26 +85,43 @@ def engine() -> sa.Engine | None:
     return db.engines[BIND] if state["up"] else None
 
 
+# A standby is used only while it streams from the primary: one whose WAL receiver
+# stopped (a missing WAL segment, a changed password) would serve old data forever, and
+# its own lag figure would read 0. A server not in recovery is current by definition.
+STATE = sa.text(
+    "SELECT pg_is_in_recovery() AS standby,"
+    " (SELECT status FROM pg_stat_wal_receiver) AS receiver"
+)
+
+
 def _answers(replica: sa.Engine) -> bool:
     try:
         with replica.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-        return True
+            row = connection.execute(STATE).one()
     except sa.exc.SQLAlchemyError:
         return False
+    return not row.standby or row.receiver == "streaming"
 
 
 def status() -> dict | None:
-    """For /healthz: None without a replica, else whether it answers and its lag."""
+    """For /healthz: None without a replica, else whether reads go to it, whether it
+    streams, and its replay lag."""
     if BIND not in current_app.config.get("SQLALCHEMY_BINDS", {}):
         return None
     try:
         with db.engines[BIND].connect() as connection:
-            standby = connection.execute(sa.text("SELECT pg_is_in_recovery()")).scalar()
-            lag = connection.execute(LAG).scalar() if standby else None
+            row = connection.execute(STATE).one()
+            lag = connection.execute(LAG).scalar() if row.standby else 0
     except sa.exc.SQLAlchemyError:
         return {"status": "unavailable", "reads": "primary"}
-    return {"status": "ok", "standby": bool(standby), "lag_seconds": float(lag or 0)}
+    streaming = not row.standby or row.receiver == "streaming"
+    return {
+        "status": "ok" if streaming else "not_streaming",
+        "reads": "replica" if streaming else "primary",
+        "standby": bool(row.standby),
+        "receiver": row.receiver,
+        "lag_seconds": float(lag or 0),
+    }
 
 
 def read_engine(clause) -> sa.Engine | None:

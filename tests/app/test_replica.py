@@ -100,13 +100,32 @@ def test_reads_go_to_the_standby_writes_to_the_primary_and_it_falls_back(cluster
     health = client.get("/healthz").get_json()
     assert health["replica"]["standby"] is True and health["replica"]["lag_seconds"] >= 0
 
+    # The standby stops streaming (its WAL receiver gone): it answers, but with old
+    # data, so reads go back to the primary and /healthz says why.
+    with app.app_context():
+        with replica.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text("ALTER SYSTEM SET primary_conninfo = ''"))
+            connection.execute(sa.text("SELECT pg_reload_conf()"))
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and connection.execute(
+                sa.text("SELECT count(*) FROM pg_stat_wal_receiver")
+            ).scalar():
+                time.sleep(0.1)
+        app.extensions["replica_state"]["at"] = 0.0
+    assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
+    with statements_on(replica) as on_replica, statements_on(primary) as on_primary:
+        assert _total(client, auth) == 5  # the new pin, counted at once on the primary
+    assert _reads_pins(on_primary) and not _reads_pins(on_replica)
+    health = client.get("/healthz").get_json()["replica"]
+    assert health["status"] == "not_streaming" and health["reads"] == "primary"
+
     # The standby goes away: the primary answers, nothing fails.
     standby.stop()
     with app.app_context():
         app.extensions["replica_state"]["at"] = 0.0  # the next read checks it now
     with statements_on(primary) as on_primary:
         assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
-        assert _total(client, auth) == 5
+        assert _total(client, auth) == 6
     assert _reads_pins(on_primary)
     health = client.get("/healthz")
     assert health.status_code == 200 and health.get_json()["replica"]["status"] == "unavailable"
