@@ -3,7 +3,10 @@ custom-format dump (``pg_dump -Fc``: schema, data and the PostGIS/pgRouting exte
 it uses), ``flask backup restore`` reads one back with ``pg_restore``.
 
 A restore runs in one transaction: a broken or foreign file leaves the database as it
-was. It refuses a database that already holds pins unless ``--replace`` is given, so a
+was (except the extensions, made first where missing). It works as the app's own role,
+not only as a superuser: the extensions' entries and the data of their tables are left
+out (a superuser's objects; PostGIS's EPSG table comes from the extension, so an SRID a
+town added by hand is not restored). It refuses a database that already holds pins unless ``--replace`` is given, so a
 mistyped command cannot overwrite a town's data. The password never goes on a command
 line (``ps`` would show it): the tools read it from ``PGPASSWORD``.
 
@@ -14,12 +17,15 @@ binaries); ``pg_dump`` refuses a server newer than itself, with its own message.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 import psycopg
+import psycopg.sql
 import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
@@ -96,11 +102,71 @@ def restore(dump: Path, url: str, replace: bool = False) -> dict[str, int]:
             f"the target database already holds {_summary(before)}: "
             "restore into an empty database, or add --replace to overwrite it"
         )
+    toc = _contents(dump, env)
+    owned = _ensure_extensions(uri, env, re.findall(r"^\d+; \d+ \d+ EXTENSION - (\S+)", toc, re.M))
+    handle, listing = tempfile.mkstemp(suffix=".list")
+    with os.fdopen(handle, "w") as out:
+        out.write("\n".join(_restorable(toc, owned)) + "\n")
     args = [_tool("pg_restore"), "--single-transaction", "--exit-on-error", "--no-owner"]
     if before is not None:
         args += ["--clean", "--if-exists"]
-    _run([*args, f"--dbname={uri}", str(dump)], env)
+    try:
+        _run([*args, f"--use-list={listing}", f"--dbname={uri}", str(dump)], env)
+    finally:
+        os.unlink(listing)
     return counts(uri, env) or {}
+
+
+def _contents(dump: Path, env: dict[str, str]) -> str:
+    """pg_restore's table of contents of ``dump``."""
+    try:
+        return subprocess.run(
+            [_tool("pg_restore"), "--list", str(dump)], capture_output=True, text=True,
+            check=True, env=env,
+        ).stdout  # fmt: skip
+    except subprocess.CalledProcessError as exc:
+        first = (exc.stderr or "").strip().splitlines()[:1] or ["not a pg_dump archive"]
+        raise BackupError(f"pg_restore failed: {first[0]}") from exc
+
+
+def _restorable(toc: str, owned: set[str]) -> list[str]:
+    """The entries to restore: not the extensions (CREATE, COMMENT, DROP) nor the data of
+    their own tables (PostGIS's ``spatial_ref_sys``). Extensions belong to a superuser
+    (PostGIS is not a trusted extension): the app's own role could neither drop, comment
+    nor fill them, and the restore would fail on them. They are made beforehand."""
+    kept = []
+    for line in toc.splitlines():
+        if re.search(r" (COMMENT - )?EXTENSION ", line):
+            continue
+        data = re.search(r" TABLE DATA (\S+) (\S+) ", line + " ")
+        if data and f"{data[1]}.{data[2]}" in owned:
+            continue
+        kept.append(line)
+    return kept
+
+
+def _ensure_extensions(uri: str, env: dict[str, str], names: list[str]) -> set[str]:
+    """Create the dump's extensions where missing; returns the tables they own
+    (``schema.name``)."""
+    with psycopg.connect(uri, password=env.get("PGPASSWORD"), autocommit=True) as connection:
+        for name in names:
+            try:
+                connection.execute(
+                    psycopg.sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
+                        psycopg.sql.Identifier(name)
+                    )
+                )
+            except psycopg.Error as exc:
+                raise BackupError(
+                    f"extension {name} is missing in the target database and this role "
+                    f"cannot create it: ask a superuser to run CREATE EXTENSION {name}"
+                ) from exc
+        rows = connection.execute(
+            "SELECT n.nspname || '.' || c.relname FROM pg_depend d"
+            " JOIN pg_class c ON c.oid = d.objid JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE d.deptype = 'e' AND d.classid = 'pg_class'::regclass AND c.relkind = 'r'"
+        ).fetchall()
+    return {row[0] for row in rows}
 
 
 def prune(directory: Path, keep: int) -> list[Path]:

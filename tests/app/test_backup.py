@@ -115,6 +115,7 @@ def test_a_broken_dump_changes_nothing(runner, town, tmp_path, fresh_database):
     with psycopg.connect(uri, password=env.get("PGPASSWORD")) as connection:
         tables = connection.execute(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> 'spatial_ref_sys'"  # PostGIS's own, made before the restore
         ).fetchone()[0]
     assert tables == 0  # one transaction: nothing of the half-read file stayed
 
@@ -149,3 +150,34 @@ def test_the_nightly_unit_runs_commands_that_exist(runner, app, tmp_path):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, (args, result.output)
     assert len(list(tmp_path.glob("ressenti-*.dump"))) == 1
+
+
+def test_the_apps_own_role_restores_without_being_a_superuser(
+    runner, town, tmp_path, fresh_database
+):
+    """In production the app's role owns its database but not PostGIS (a superuser made
+    it): the restore leaves the extension alone and still brings everything back, over a
+    database that already has data too (--replace)."""
+    dump = tmp_path / "ressenti.dump"
+    assert runner.invoke(args=["backup", "create", "--output", str(dump)]).exit_code == 0
+    target = sa.engine.make_url(fresh_database)
+    with _admin(fresh_database) as admin:
+        admin.execute("DROP ROLE IF EXISTS ressenti_app_test")
+        admin.execute("CREATE ROLE ressenti_app_test LOGIN NOSUPERUSER")
+        admin.execute(f'ALTER DATABASE "{target.database}" OWNER TO ressenti_app_test')
+    uri, env = libpq_target(fresh_database)
+    with psycopg.connect(uri, password=env.get("PGPASSWORD"), autocommit=True) as connection:
+        connection.execute("CREATE EXTENSION postgis")  # as a superuser, once
+        connection.execute("ALTER SCHEMA public OWNER TO ressenti_app_test")
+    as_app = target.set(username="ressenti_app_test").render_as_string(False)
+    try:
+        for extra in ([], ["--replace"]):
+            restored = runner.invoke(
+                args=["backup", "restore", str(dump), "--into", as_app, *extra]
+            )
+            assert restored.exit_code == 0, restored.output
+            assert _ids(fresh_database) == town
+    finally:
+        with _admin(fresh_database) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+            admin.execute("DROP ROLE IF EXISTS ressenti_app_test")
