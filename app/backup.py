@@ -6,9 +6,10 @@ A restore runs in one transaction: a broken or foreign file leaves the database 
 was (except the extensions, made first where missing). It works as the app's own role,
 not only as a superuser: the extensions' entries and the data of their tables are left
 out (a superuser's objects; PostGIS's EPSG table comes from the extension, so an SRID a
-town added by hand is not restored). It refuses a database that already holds pins unless ``--replace`` is given, so a
-mistyped command cannot overwrite a town's data. The password never goes on a command
-line (``ps`` would show it): the tools read it from ``PGPASSWORD``.
+town added by hand is not restored). It refuses a database that already holds data
+unless ``--replace`` is given, so a mistyped command cannot overwrite a town's data.
+The password never goes on a command line (``ps`` would show it): the tools read it
+from ``PGPASSWORD``.
 
 The client tools come from the newest PostgreSQL installed (the embedded cluster's
 binaries); ``pg_dump`` refuses a server newer than itself, with its own message.

@@ -105,9 +105,18 @@ def _answers(replica: sa.Engine) -> bool:
 
 def status() -> dict | None:
     """For /healthz: None without a replica, else whether reads go to it, whether it
-    streams, and its replay lag."""
+    streams, and its replay lag; measured at most every CHECK_EVERY seconds (a replica
+    that drops packets costs its connect timeout, which a load balancer's health check
+    must not wait for on every call)."""
     if BIND not in current_app.config.get("SQLALCHEMY_BINDS", {}):
         return None
+    state = current_app.extensions.setdefault("replica_state", {"at": 0.0, "up": False})
+    if time.monotonic() - state.get("status_at", 0.0) > CHECK_EVERY:
+        state["status"], state["status_at"] = _measure(), time.monotonic()
+    return state["status"]
+
+
+def _measure() -> dict:
     try:
         with db.engines[BIND].connect() as connection:
             row = connection.execute(STATE).one()
