@@ -215,6 +215,10 @@ def bad_input_setup(app, client, make_workshop, make_user, make_token):
             "filename": "css/app.css",
             "layer": "hexagons",
             "fmt": "geojson",
+            "tms": "WebMercatorQuad",  # a z14 tile over Le Blosne
+            "z": "14",
+            "y": "5693",
+            "x": "8115",
         }
 
     def sign_in():  # afresh for each rule: the walk posts to /deconnexion too
