@@ -76,44 +76,30 @@ def readable(clause) -> bool:
 
 
 def engine() -> sa.Engine | None:
-    """The replica's engine while it answers, else None."""
+    """The replica's engine while it answers and streams, else None."""
+    found = status()
+    return db.engines[BIND] if found and found["reads"] == "replica" else None
+
+
+def status() -> dict | None:
+    """None without a replica, else whether reads go to it, whether it streams, and its
+    replay lag: one measurement, at most every CHECK_EVERY seconds, for the routing and
+    for /healthz (a replica that drops packets costs its connect timeout, which neither
+    a request nor a load balancer's health check must wait for on every call)."""
     if BIND not in current_app.config.get("SQLALCHEMY_BINDS", {}):
         return None
-    state = current_app.extensions.setdefault("replica_state", {"at": 0.0, "up": False})
+    state = current_app.extensions.setdefault("replica_state", {"at": 0.0})
     if time.monotonic() - state["at"] > CHECK_EVERY:
-        state["up"], state["at"] = _answers(db.engines[BIND]), time.monotonic()
-    return db.engines[BIND] if state["up"] else None
+        state["status"], state["at"] = _measure(), time.monotonic()
+    return state["status"]
 
 
 # A standby is used only while it streams from the primary: one whose WAL receiver
 # stopped (a missing WAL segment, a changed password) would serve old data forever, and
 # its own lag figure would read 0. A server not in recovery is current by definition.
 STATE = sa.text(
-    "SELECT pg_is_in_recovery() AS standby,"
-    " (SELECT status FROM pg_stat_wal_receiver) AS receiver"
+    "SELECT pg_is_in_recovery() AS standby, (SELECT status FROM pg_stat_wal_receiver) AS receiver"
 )
-
-
-def _answers(replica: sa.Engine) -> bool:
-    try:
-        with replica.connect() as connection:
-            row = connection.execute(STATE).one()
-    except sa.exc.SQLAlchemyError:
-        return False
-    return not row.standby or row.receiver == "streaming"
-
-
-def status() -> dict | None:
-    """For /healthz: None without a replica, else whether reads go to it, whether it
-    streams, and its replay lag; measured at most every CHECK_EVERY seconds (a replica
-    that drops packets costs its connect timeout, which a load balancer's health check
-    must not wait for on every call)."""
-    if BIND not in current_app.config.get("SQLALCHEMY_BINDS", {}):
-        return None
-    state = current_app.extensions.setdefault("replica_state", {"at": 0.0, "up": False})
-    if time.monotonic() - state.get("status_at", 0.0) > CHECK_EVERY:
-        state["status"], state["status_at"] = _measure(), time.monotonic()
-    return state["status"]
 
 
 def _measure() -> dict:

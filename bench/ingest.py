@@ -23,7 +23,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import random
 import shutil
 import signal
@@ -42,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from bench import benchdb  # noqa: E402
 from bench.benchdb import fresh_database  # noqa: E402
 
 DATABASE = "ressenti_bench"
@@ -286,19 +286,10 @@ def connect(params: dict) -> psycopg.Connection:
 
 
 def machine(params: dict) -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in open("/proc/cpuinfo")
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    """benchdb's machine line, with the PostgreSQL server's version."""
     with connect(params) as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
-    return (
-        f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; PostgreSQL {version}"
-    )
+    return f"{benchdb.machine().removeprefix('machine: ')}; PostgreSQL {version}"
 
 
 def main() -> None:

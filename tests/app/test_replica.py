@@ -107,11 +107,14 @@ def test_reads_go_to_the_standby_writes_to_the_primary_and_it_falls_back(cluster
             connection.execute(sa.text("ALTER SYSTEM SET primary_conninfo = ''"))
             connection.execute(sa.text("SELECT pg_reload_conf()"))
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and connection.execute(
-                sa.text("SELECT count(*) FROM pg_stat_wal_receiver")
-            ).scalar():
+            while (
+                time.monotonic() < deadline
+                and connection.execute(
+                    sa.text("SELECT count(*) FROM pg_stat_wal_receiver")
+                ).scalar()
+            ):
                 time.sleep(0.1)
-        app.extensions["replica_state"].update(at=0.0, status_at=0.0)
+        app.extensions["replica_state"]["at"] = 0.0
     assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
     with statements_on(replica) as on_replica, statements_on(primary) as on_primary:
         assert _total(client, auth) == 5  # the new pin, counted at once on the primary
@@ -122,7 +125,7 @@ def test_reads_go_to_the_standby_writes_to_the_primary_and_it_falls_back(cluster
     # The standby goes away: the primary answers, nothing fails.
     standby.stop()
     with app.app_context():
-        app.extensions["replica_state"].update(at=0.0, status_at=0.0)  # the next read checks it now
+        app.extensions["replica_state"]["at"] = 0.0  # the next read checks it now
     with statements_on(primary) as on_primary:
         assert client.post(f"/api/v1/groups/{code}/pins", json=pin_body()).status_code == 201
         assert _total(client, auth) == 6
