@@ -83,6 +83,10 @@ class Street(db.Model):
     name: Mapped[str | None] = mapped_column(sa.String(200))
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=True), nullable=False)
     source_digest: Mapped[str] = mapped_column(sa.String(64))
+    # OSM ``highway`` (motorways and trunk roads stay out of the walking graph) and
+    # ``layer`` (a bridge does not meet the street it crosses): migration 0014.
+    highway: Mapped[str | None] = mapped_column(sa.String(40))
+    level: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
 
 
 # -- accounts ------------------------------------------------------------------------------
@@ -533,4 +537,122 @@ class LayerCache(db.Model):
     body: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+
+
+# -- walking routes (app/routes, migration 0014) ---------------------------------------------
+
+
+class RouteGraph(db.Model):
+    """The last build of a territory's walking graph (``flask routes build``)."""
+
+    __tablename__ = "route_graph"
+
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(sa.BigInteger)  # new at every build
+    nodes: Mapped[int] = mapped_column(sa.Integer)
+    edges: Mapped[int] = mapped_column(sa.Integer)
+    largest_share: Mapped[float] = mapped_column(sa.Float)  # edges in the largest component
+    built_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class RouteNode(db.Model):
+    """An intersection or dead end of the walking graph; ``component`` 0 is the largest."""
+
+    __tablename__ = "route_node"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    component: Mapped[int] = mapped_column(sa.Integer)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+
+class RouteEdge(db.Model):
+    """A stretch of street between two nodes, walkable both ways (pgRouting's shape)."""
+
+    __tablename__ = "route_edge"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[int] = mapped_column(sa.BigInteger)
+    target: Mapped[int] = mapped_column(sa.BigInteger)
+    length_m: Mapped[float] = mapped_column(sa.Float)
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    highway: Mapped[str | None] = mapped_column(sa.String(40))
+    geom = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=False)
+
+
+class RouteCost(db.Model):
+    """Which perception the edge costs below were computed from: the public release
+    (``basis`` public, ``source_version`` its latest release id) or the exact pins
+    (``exact``, the territory's data version), for a time of day (``all`` or one of
+    :data:`TIMES_OF_DAY`) and a workshop set (ids, comma-separated; empty for all)."""
+
+    __tablename__ = "route_cost"
+    __table_args__ = (
+        sa.UniqueConstraint("territory_id", "basis", "time_of_day", "workshops"),
+        sa.CheckConstraint("basis IN ('public', 'exact')", name="ck_route_cost_basis"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    basis: Mapped[str] = mapped_column(sa.String(10))
+    time_of_day: Mapped[str] = mapped_column(sa.String(10))
+    workshops: Mapped[str] = mapped_column(sa.String(400))
+    graph_version: Mapped[int] = mapped_column(sa.BigInteger)
+    source_version: Mapped[int] = mapped_column(sa.BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class RouteEdgeCost(db.Model):
+    """Normalised unsafe and safe densities along one edge (0 to 1; ``geo.routing``)."""
+
+    __tablename__ = "route_edge_cost"
+
+    cost_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("route_cost.id", ondelete="CASCADE"), primary_key=True
+    )
+    edge_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("route_edge.id", ondelete="CASCADE"), primary_key=True
+    )
+    unsafe: Mapped[float] = mapped_column(sa.Float)
+    safe: Mapped[float] = mapped_column(sa.Float)
+
+
+class Circuit(db.Model):
+    """A named walking route coordinators publish ("circuit sécurisé"), with its last
+    computed recommended and shortest paths (``result``, a GeoJSON FeatureCollection)."""
+
+    __tablename__ = "circuit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    origin = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    origin_label: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    destination = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    destination_label: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    waypoints: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    time_of_day: Mapped[str] = mapped_column(sa.String(10))
+    published: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    result: Mapped[dict | None] = mapped_column(JSONB)
+    computed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    release_id: Mapped[int | None] = mapped_column(sa.Integer)  # latest release it used
+    created_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

@@ -19,12 +19,18 @@ has_postgis() {
     ls /usr/lib/postgresql/"$1"/lib/postgis-3*.so >/dev/null 2>&1
 }
 
+# pgRouting computes the walking routes (app/routes); versioned by the server's major too.
+has_pgrouting() {
+  [ -f "/usr/share/postgresql/$1/extension/pgrouting.control" ]
+}
+
 missing=()
 major=$(pg_major || true)
 if [ -z "$major" ]; then
   missing+=(postgresql)
-elif ! has_postgis "$major"; then
-  missing+=("postgresql-$major-postgis-3")
+else
+  has_postgis "$major" || missing+=("postgresql-$major-postgis-3")
+  has_pgrouting "$major" || missing+=("postgresql-$major-pgrouting")
 fi
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
@@ -61,8 +67,11 @@ echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createclus
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 # PostGIS is versioned by the server's major, known only once the server is installed.
 major=$(pg_major)
-if ! has_postgis "$major"; then
-  $sudo apt-get install -y -q --no-install-recommends "postgresql-$major-postgis-3"
+extras=()
+has_postgis "$major" || extras+=("postgresql-$major-postgis-3")
+has_pgrouting "$major" || extras+=("postgresql-$major-pgrouting")
+if [ ${#extras[@]} -gt 0 ]; then
+  $sudo apt-get install -y -q --no-install-recommends "${extras[@]}"
 fi
 # Likewise the nginx package's own site on port 80: the project starts its own front.
 if [[ " ${missing[*]} " == *" nginx "* ]] && command -v systemctl >/dev/null; then

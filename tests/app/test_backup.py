@@ -167,7 +167,8 @@ def test_the_apps_own_role_restores_without_being_a_superuser(
         admin.execute(f'ALTER DATABASE "{target.database}" OWNER TO ressenti_app_test')
     uri, env = libpq_target(fresh_database)
     with psycopg.connect(uri, password=env.get("PGPASSWORD"), autocommit=True) as connection:
-        connection.execute("CREATE EXTENSION postgis")  # as a superuser, once
+        for extension in ("postgis", "pgrouting"):  # as a superuser, once
+            connection.execute(f"CREATE EXTENSION {extension}")
         connection.execute("ALTER SCHEMA public OWNER TO ressenti_app_test")
     as_app = target.set(username="ressenti_app_test").render_as_string(False)
     try:
