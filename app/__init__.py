@@ -129,6 +129,8 @@ def register_blueprints(app: Flask) -> None:
     from app.gis.ogc import routes as ogc
     from app.gis.ogc import tileroutes  # noqa: F401  (its routes join the ogc blueprint)
     from app.public import views as public
+    from app.routes import circuits
+    from app.routes import public as itineraries
     from app.workshops import join, offline, pinning, reports
     from app.workshops import views as workshops
 
@@ -148,6 +150,8 @@ def register_blueprints(app: Flask) -> None:
         reports.bp,
         openapi.bp,
         offline.bp,
+        circuits.bp,
+        itineraries.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

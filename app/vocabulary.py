@@ -88,6 +88,8 @@ ACTION_STATUS_COLOURS = {
     "done": "#2a9d8f",
     "abandoned": "#adb5bd",
 }
+# Walking routes: the recommended path, the shortest one, their ends.
+ROUTE_COLOURS = {"recommended": "#1b7837", "shortest": "#5a5a5a", "ends": "#1f4e79"}
 
 
 def translated(labels: Mapping[str, object]) -> dict[str, str]:
@@ -122,6 +124,7 @@ def palette() -> dict:
         "hexagon": {str(n): c for n, c in HEX_STEPS},  # from this many pins
         "action_status": ACTION_STATUS_COLOURS,
         "trend": TREND_COLOURS,
+        "route": ROUTE_COLOURS,
     }
 
 

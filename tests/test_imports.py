@@ -16,6 +16,7 @@ LAYERS = (
     "workshops",
     "followup",
     "gis",
+    "routes",
     "public",
     "admin",
 )

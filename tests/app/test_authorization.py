@@ -330,6 +330,44 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/t/rennes/suivi/propositions/{proposal_id}",
         territory_writers(302),
     ),
+    # Circuits: police and planners read, coordinators write; the public page shows
+    # published circuits only (the matrix's circuit is not published: its sheet and
+    # files are for the territory's staff).
+    ("GET", "/t/<slug>/circuits/"): ("/t/rennes/circuits/", territory_readers(200)),
+    ("GET", "/t/<slug>/circuits/nouveau"): ("/t/rennes/circuits/nouveau", territory_writers(200)),
+    ("POST", "/t/<slug>/circuits/nouveau"): (
+        "/t/rennes/circuits/nouveau",
+        territory_writers(422),
+    ),
+    ("GET", "/t/<slug>/circuits/<int:circuit_id>"): (
+        "/t/rennes/circuits/{circuit_id}",
+        territory_readers(200),
+    ),
+    ("GET", "/t/<slug>/circuits/<int:circuit_id>/modifier"): (
+        "/t/rennes/circuits/{circuit_id}/modifier",
+        territory_writers(200),
+    ),
+    ("POST", "/t/<slug>/circuits/<int:circuit_id>/modifier"): (
+        "/t/rennes/circuits/{circuit_id}/modifier",
+        territory_writers(422),
+    ),
+    ("POST", "/t/<slug>/circuits/<int:circuit_id>/publication"): (
+        "/t/rennes/circuits/{circuit_id}/publication",
+        territory_writers(422),
+    ),
+    ("POST", "/t/<slug>/circuits/<int:circuit_id>/suppression"): (
+        "/t/rennes/circuits/{circuit_id}/suppression",
+        territory_writers(422),  # not confirmed
+    ),
+    ("GET", "/t/<slug>/itineraires/"): ("/t/rennes/itineraires/", everyone(200)),
+    ("GET", "/t/<slug>/itineraires/<int:circuit_id>"): (
+        "/t/rennes/itineraires/{circuit_id}",
+        {**territory_readers(200), **dict.fromkeys((*VISITORS, "other_territory"), 404)},
+    ),
+    ("GET", "/t/<slug>/itineraires/<int:circuit_id>.<any(gpx, geojson):fmt>"): (
+        "/t/rennes/itineraires/{circuit_id}.gpx",
+        {**territory_readers(200), **dict.fromkeys((*VISITORS, "other_territory"), 404)},
+    ),
     ("GET", "/admin/themes"): ("/admin/themes", admin_only(200)),
     ("POST", "/admin/themes"): ("/admin/themes", admin_only(422)),
     ("GET", "/admin/themes/<int:theme_id>"): ("/admin/themes/1", admin_only(200)),
@@ -378,7 +416,7 @@ def visitors(app, rennes, paris, runner, make_user, make_workshop):
     clients["resident"].put(
         f"/api/v1/groups/{code}/diagnostic", json={"troubles": "", "proposals": ["Éclairer"]}
     )
-    from app.models import Action, Proposal
+    from app.models import Action, Circuit, Proposal
 
     with app.app_context():
         proposal_id = db.session.scalar(db.select(Proposal.id))
@@ -387,7 +425,43 @@ def visitors(app, rennes, paris, runner, make_user, make_workshop):
         db.session.add(action)
         db.session.commit()
         action_id = action.id
+        circuit = Circuit(
+            territory_id=1,
+            name="Circuit",
+            origin="SRID=4326;POINT(-1.6625 48.0865)",
+            destination="SRID=4326;POINT(-1.657 48.085)",
+            time_of_day="night",
+            result={
+                "type": "FeatureCollection",
+                "meta": {},
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": kind,
+                        "properties": {
+                            "kind": kind,
+                            "length_m": 400.0,
+                            "minutes": 5.3,
+                            "exposure": 0.0,
+                            "detour_pct": 0.0,
+                            "exposure_reduction_pct": 0.0,
+                            "streets": [],
+                            "avoided": [],
+                        },
+                        "geometry": {
+                            "type": "LineString",
+                            "coordinates": [[-1.6625, 48.0865], [-1.657, 48.085]],
+                        },
+                    }
+                    for kind in ("recommended", "shortest")
+                ],
+            },  # fmt: skip
+        )
+        db.session.add(circuit)
+        db.session.commit()
+        circuit_id = circuit.id
     ids = {
+        "circuit_id": circuit_id,
         "action_id": action_id,
         "proposal_id": proposal_id,
         "police_id": users["police"].id,

@@ -212,6 +212,7 @@ def bad_input_setup(app, client, make_workshop, make_user, make_token):
             "theme_id": str(db.session.scalar(sa.select(Theme.id))),
             "action_id": "1",
             "proposal_id": "1",
+            "circuit_id": "1",
             "filename": "css/app.css",
             "layer": "hexagons",
             "fmt": "geojson",
