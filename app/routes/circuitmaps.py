@@ -6,7 +6,10 @@ features ``recommended`` and ``shortest`` with their figures, and ``meta``.
 
 from __future__ import annotations
 
+import math
+
 import shapely
+import shapely.affinity
 import sqlalchemy as sa
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -150,7 +153,13 @@ def route_png(territory: Territory, circuit: Circuit, width: int = 900) -> bytes
             )
         )
     ]
-    ends = [to_shape(circuit.origin).buffer(0.0004), to_shape(circuit.destination).buffer(0.0004)]
+    # Round on the Mercator picture: a circle in degrees, widened by 1/cos(latitude).
+    radius = 0.012 * max(east - west, north - south)
+    stretch = 1 / math.cos(math.radians((south + north) / 2))
+    ends = [
+        shapely.affinity.scale(to_shape(g).buffer(radius), xfact=stretch)
+        for g in (circuit.origin, circuit.destination)
+    ]
     colour = {k: (*vocabulary.rgb(c), 255) for k, c in vocabulary.ROUTE_COLOURS.items()}
     layers = [
         (streets, Style(outline=(170, 170, 170, 255), width=2)),

@@ -39,8 +39,9 @@ TEXT_MAX = 5000
 WAYPOINTS_MAX = 20
 # What a circuit may be computed for: every time of day, or all pins ("").
 CIRCUIT_TIMES = ("", *[t for t in TIMES_OF_DAY if t != "always"])
-# The planner names the points as its API does; the form names them after the circuit.
-PLANNER_FIELDS = {"from": "origin", "to": "destination", "via": "waypoints", "points": "origin"}
+# The planner names the points as its API does (from, via[0]…, to); the form names them
+# after the circuit.
+PLANNER_FIELDS = {"from": "origin", "to": "destination"}
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -264,11 +265,17 @@ def route_points(territory: Territory, points: list, time_of_day: str) -> dict:
     try:
         return plan_route(territory, points, time_of_day or None, full=False)
     except ValidationError as exc:
-        fields = {PLANNER_FIELDS.get(k, k): v for k, v in exc.fields.items()}
+        fields = {_form_field(k): v for k, v in exc.fields.items()}
         raise ValidationError(fields, exc.message) from exc
     except NotFound as exc:
         message = exc.description or _("Aucun itinéraire ne relie ces points.")
         raise ValidationError({"route": message}, message) from exc
+
+
+def _form_field(planner_field: str) -> str:
+    if planner_field.startswith("via"):
+        return "waypoints"
+    return PLANNER_FIELDS.get(planner_field, planner_field)
 
 
 def store_result(circuit: Circuit, result: dict) -> None:

@@ -87,7 +87,7 @@ function showError(text) {
 function refusal(status, body) {
   if (status === 422 && body && body.fields && Object.keys(body.fields).length) {
     return Object.entries(body.fields)
-      .map(([field, message]) => `${texts.fields[field] || field} : ${message}`)
+      .map(([field, message]) => `${texts.fields[field.replace(/\[\d+\]$/, "")] || field} : ${message}`)
       .join(" ");
   }
   if (status === 404) return (body && body.message) || texts.not_found;
@@ -156,9 +156,11 @@ function draw(collection) {
   // The shortest under the recommended one, dashed: both stay visible where they part.
   const lines = L.featureGroup([
     L.geoJSON(shortest, { interactive: false,
-      style: { color: palette.shortest, weight: 5, opacity: 0.85, dashArray: "6 8" } }),
+      style: { color: palette.shortest, weight: 5, opacity: 0.85, dashArray: "6 8",
+        className: "route-shortest" } }),
     L.geoJSON(recommended, { interactive: false,
-      style: { color: palette.recommended, weight: 7, opacity: 0.85 } }),
+      style: { color: palette.recommended, weight: 7, opacity: 0.85,
+        className: "route-recommended" } }),
   ]).addTo(drawn);
   map.fitBounds(lines.getBounds(), { padding: [24, 24] });
   errorBox.textContent = "";
