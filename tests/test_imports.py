@@ -15,6 +15,7 @@ LAYERS = (
     "accounts",
     "workshops",
     "followup",
+    "routes",
     "gis",
     "public",
     "admin",

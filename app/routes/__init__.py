@@ -1,0 +1,3 @@
+"""Perception-aware walking routes on pgRouting: the walking graph of each territory
+(:mod:`graph`), the perception costs of its edges (:mod:`costs`), routes between places
+(:mod:`planner`) and the routes API (:mod:`api`)."""
