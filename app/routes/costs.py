@@ -137,9 +137,12 @@ def _store(territory, graph, choice, edge_ids, unsafe, safe) -> RouteCost:
     db.session.execute(sa.text("DELETE FROM route_edge_cost WHERE cost_id = :id"), {"id": cost_id})
     db.session.execute(
         sa.text(
-            "INSERT INTO route_edge_cost (cost_id, edge_id, unsafe, safe) "
-            "SELECT :id, e, u, s FROM unnest(CAST(:edges AS bigint[]), "
-            "CAST(:unsafe AS float8[]), CAST(:safe AS float8[])) AS c(e, u, s)"
+            "INSERT INTO route_edge_cost "
+            "(cost_id, edge_id, source, target, length_m, unsafe, safe) "
+            "SELECT :id, e.id, e.source, e.target, e.length_m, c.u, c.s "
+            "FROM unnest(CAST(:edges AS bigint[]), CAST(:unsafe AS float8[]), "
+            "CAST(:safe AS float8[])) AS c(e, u, s) JOIN route_edge e ON e.id = c.e "
+            "ORDER BY e.id"
         ),
         {
             "id": cost_id,

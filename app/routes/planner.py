@@ -24,29 +24,33 @@ from app.models import RouteCost, RouteGraph, Territory
 from app.routes import costs, graph
 from geo import routing
 
-# pgRouting reads the edges with this query; ORDER BY id makes ties between equal paths
-# break the same way in every call (and as in a bare pgr_dijkstra over the same order).
+# pgRouting reads the edges with this query, from one table by its key (no join); ORDER
+# BY makes ties between equal paths break the same way in every call (and as in a bare
+# pgr_dijkstra over route_edge in id order).
 EDGES_SQL = (
-    "SELECT e.id, e.source, e.target, {cost} AS cost, {cost} AS reverse_cost "
-    "FROM route_edge e JOIN route_edge_cost c ON c.edge_id = e.id "
-    "WHERE c.cost_id = {cost_id} ORDER BY e.id"
+    "SELECT edge_id AS id, source, target, {cost} AS cost, {cost} AS reverse_cost "
+    "FROM route_edge_cost WHERE cost_id = {cost_id} ORDER BY edge_id"
 )
 PATH_SQL = sa.text(
-    "SELECT p.seq, e.id, e.name, e.length_m, c.unsafe, "
-    "ST_AsBinary(CASE WHEN p.node = e.source THEN e.geom ELSE ST_Reverse(e.geom) END) "
+    "SELECT p.seq, e.id, e.name, c.length_m, c.unsafe, "
+    "ST_AsBinary(CASE WHEN p.node = c.source THEN e.geom ELSE ST_Reverse(e.geom) END) "
     "FROM pgr_dijkstra(:edges, CAST(:start AS bigint), CAST(:end AS bigint), directed => false) p "
+    "JOIN route_edge_cost c ON c.cost_id = :cost_id AND c.edge_id = p.edge "
     "JOIN route_edge e ON e.id = p.edge "
-    "JOIN route_edge_cost c ON c.edge_id = e.id AND c.cost_id = :cost_id "
     "ORDER BY p.seq"
 )
+# Every place at once: inside the territory (its quartiers, 50 m tolerance), and the
+# nearest node of the largest component with its distance in metres (the 8 nearest by
+# the index in degrees, then the nearest on the sphere).
 SNAP_SQL = sa.text(
-    "SELECT n.id, ST_Distance(n.geom::geography, p.pt::geography) AS metres "
-    "FROM (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS pt) p, "
-    "LATERAL (SELECT id, geom FROM route_node WHERE territory_id = :territory "
-    "AND component = 0 ORDER BY geom <-> p.pt LIMIT 8) n ORDER BY metres LIMIT 1"
-)
-INSIDE_SQL = sa.text(
-    "SELECT pin_quartier(:territory, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)) IS NOT NULL"
+    "SELECT pin_quartier(:territory, p.pt) IS NOT NULL, n.id, n.metres "
+    "FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[])) "
+    "WITH ORDINALITY AS q(lon, lat, i) "
+    "CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326) AS pt) p "
+    "LEFT JOIN LATERAL (SELECT k.id, ST_Distance(k.geom::geography, p.pt::geography) AS metres "
+    "FROM (SELECT id, geom FROM route_node WHERE territory_id = :territory AND component = 0 "
+    "ORDER BY geom <-> p.pt LIMIT 8) k ORDER BY metres LIMIT 1) n ON true "
+    "ORDER BY q.i"
 )
 
 
@@ -105,19 +109,24 @@ def snap(territory: Territory, points, fields) -> list[int]:
     """The graph node (largest component) nearest each point; 422 naming the field of a
     point outside the territory or further than ``ROUTE_SNAP_M`` from a walkable street."""
     limit = current_app.config["ROUTE_SNAP_M"]
+    found = db.session.execute(
+        SNAP_SQL,
+        {
+            "territory": territory.id,
+            "lons": [lon for lon, _lat in points],
+            "lats": [lat for _lon, lat in points],
+        },
+    ).all()
     errors, nodes = {}, []
-    for (lon, lat), field in zip(points, fields, strict=True):
-        params = {"territory": territory.id, "lon": lon, "lat": lat}
-        if not db.session.scalar(INSIDE_SQL, params):
+    for (inside, node, metres), field in zip(found, fields, strict=True):
+        if not inside:
             errors[field] = _("Ce point est en dehors du territoire.")
-            continue
-        found = db.session.execute(SNAP_SQL, params).first()
-        if found is None or found.metres > limit:
+        elif node is None or metres > limit:
             errors[field] = _(
                 "Ce point est à plus de %(metres)d m d’une rue du réseau piéton.", metres=int(limit)
             )
-            continue
-        nodes.append(int(found.id))
+        else:
+            nodes.append(int(node))
     if errors:
         raise ValidationError(errors, _("Itinéraire impossible à calculer."))
     if len(set(nodes)) == 1:
@@ -129,7 +138,7 @@ def snap(territory: Territory, points, fields) -> list[int]:
 
 
 def _walk(cost: RouteCost, nodes: list[int], alpha: float, beta: float) -> Leg:
-    expression = routing.cost_sql(alpha, beta, "e.length_m", "c.unsafe", "c.safe")
+    expression = routing.cost_sql(alpha, beta, "length_m", "unsafe", "safe")
     edges = EDGES_SQL.format(cost=expression, cost_id=int(cost.id))
     parts = []
     for start, end in zip(nodes, nodes[1:], strict=False):
