@@ -12,10 +12,10 @@ APP = ROOT / "app"
 LAYERS = (
     "territories",
     "analysis",
+    "routes",
     "accounts",
     "workshops",
     "followup",
-    "routes",
     "gis",
     "public",
     "admin",
