@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from app.gis.ogc import routes as ogc
     from app.gis.ogc import tileroutes  # noqa: F401  (its routes join the ogc blueprint)
     from app.public import views as public
+    from app.routes import api as routes_api
     from app.routes import circuits
     from app.routes import public as itineraries
     from app.workshops import join, offline, pinning, reports
@@ -150,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
         reports.bp,
         openapi.bp,
         offline.bp,
+        routes_api.bp,
         circuits.bp,
         itineraries.bp,
     )

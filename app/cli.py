@@ -1,5 +1,6 @@
 """Command-line interface: ``flask localdb``, ``flask territories``, ``flask quartiers``,
-``flask streets``, ``flask demo`` (and ``flask backup``, in :mod:`app.backup`). Each
+``flask streets``, ``flask demo`` (and ``flask backup``, in :mod:`app.backup`, ``flask
+routes``, in :mod:`app.routes.cli`). Each
 command parses, calls geo/ or the models, commits once and prints one summary line."""
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from app.extensions import db
 from app.front import front_cli
 from app.localdb import LocalCluster, LocalDBError
 from app.models import Territory
+from app.routes import graph as route_graph
+from app.routes.cli import build_and_report, routes_cli
 from app.territories import places
 from app.workshops.demo import seed_demo_workshop
 from app.workshops.retention import parse_period, purge_comments
@@ -44,6 +47,7 @@ def register(app: Flask) -> None:
         release_cli,
         backup_cli,
         front_cli,
+        routes_cli,
     )
     for group in groups:
         app.cli.add_command(group)
@@ -229,6 +233,7 @@ def streets_import(file, slug, name_field, skip_unchanged):
     count = places.store_streets(territory, frame, digest)
     db.session.commit()
     click.echo(f"{slug}: {count} streets imported.")
+    click.echo(build_and_report(territory))  # the walking graph follows its streets
 
 
 @demo_cli.command("load")
@@ -254,7 +259,9 @@ def demo_load(ctx: click.Context) -> None:
         name_field="name",
         skip_unchanged=True,
     )
-
+    rennes = places.get_territory("rennes")
+    if route_graph.current(rennes) is None:
+        click.echo(build_and_report(rennes))
     workshop = seed_demo_workshop(places.get_territory("rennes"))
     if workshop is not None:  # closed: the public sees it through its release
         release.make_release(workshop)

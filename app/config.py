@@ -60,6 +60,16 @@ class Defaults:
     # territory holds more pins than this: past it the raw points no longer fit in one
     # points.json (app/analysis/dashboard_map.RAW_POINT_LIMIT, the same 5000).
     DASHBOARD_TILES_FROM_PINS = 5000
+    # Walking routes (app/routes, geo/routing): an edge costs length × (1 + α·unsafe −
+    # β·safe), unsafe and safe the densities along it divided by the largest (1 on the
+    # most-feared street). α = 2: one would walk up to three times a street's length to
+    # avoid the most-feared one; β = 0.3: a street where people feel safest seems 30 %
+    # shorter.
+    ROUTE_ALPHA = 2.0
+    ROUTE_BETA = 0.3
+    ROUTE_BANDWIDTH_M = 150.0  # kernel radius of the densities along the streets
+    ROUTE_SNAP_M = 250.0  # a place further than this from a walkable street: 422
+    ROUTE_RATE_PER_CLIENT = (60, 60)  # anonymous route requests per (count, seconds)
     JSON_SORT_KEYS = False
 
 

@@ -623,6 +623,10 @@ class RouteEdgeCost(db.Model):
     edge_id: Mapped[int] = mapped_column(
         sa.ForeignKey("route_edge.id", ondelete="CASCADE"), primary_key=True
     )
+    # The edge's ends and length, copied: pgr_dijkstra reads this table alone (no join).
+    source: Mapped[int] = mapped_column(sa.BigInteger)
+    target: Mapped[int] = mapped_column(sa.BigInteger)
+    length_m: Mapped[float] = mapped_column(sa.Float)
     unsafe: Mapped[float] = mapped_column(sa.Float)
     safe: Mapped[float] = mapped_column(sa.Float)
 

@@ -28,8 +28,10 @@ def read_streets(path: str | Path, name_field: str = "name") -> gpd.GeoDataFrame
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``name`` (str or None) and ``geometry`` (LineString or
-        MultiLineString, EPSG:4326, coordinates rounded to 1e-6 degree, about 10 cm).
+        Columns ``name`` (str or None), ``highway`` (the OSM class, str or None),
+        ``level`` (int: the OSM ``layer``, 0 when absent or unreadable) and ``geometry``
+        (LineString or MultiLineString, EPSG:4326, coordinates rounded to 1e-6 degree,
+        about 10 cm).
 
     Raises
     ------
@@ -49,9 +51,29 @@ def read_streets(path: str | Path, name_field: str = "name") -> gpd.GeoDataFrame
     if frame.empty:
         raise QuartierFileError(f"{path.name} has no line features", "file")
     frame = frame.to_crs(projections.WGS84)
-    names = frame[name_field] if name_field in frame.columns else [None] * len(frame)
     return gpd.GeoDataFrame(
-        {"name": [n if isinstance(n, str) and n.strip() else None for n in names]},
+        {
+            "name": _texts(frame, name_field),
+            "highway": [h[:40] if h else None for h in _texts(frame, "highway")],
+            "level": [_level(v) for v in _column(frame, "layer")],
+        },
         geometry=shapely.set_precision(frame.geometry.values, 1e-6),
         crs=projections.WGS84,
     )
+
+
+def _column(frame: gpd.GeoDataFrame, name: str) -> list:
+    return list(frame[name]) if name in frame.columns else [None] * len(frame)
+
+
+def _texts(frame: gpd.GeoDataFrame, name: str) -> list[str | None]:
+    return [v if isinstance(v, str) and v.strip() else None for v in _column(frame, name)]
+
+
+def _level(value) -> int:
+    """OSM ``layer`` as an int (-5 to 5); anything else is the ground level."""
+    try:
+        level = float(str(value).strip())
+    except ValueError:
+        return 0
+    return int(level) if -5 <= level <= 5 and level == int(level) else 0

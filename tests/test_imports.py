@@ -12,11 +12,11 @@ APP = ROOT / "app"
 LAYERS = (
     "territories",
     "analysis",
+    "routes",
     "accounts",
     "workshops",
     "followup",
     "gis",
-    "routes",
     "public",
     "admin",
 )

@@ -89,7 +89,7 @@ def parse_filters(territory: Territory, args, compare: bool = False) -> Filters:
         "feeling": _choices(args, "feeling", FEELINGS, errors),
         "time_of_day": _choices(args, "time_of_day", TIMES_OF_DAY, errors),
         "category": _categories(args, errors),
-        "workshop": _workshops(args, territory, errors),
+        "workshop": parse_workshops(args, territory, errors),
         "start": _date(args, "from", time.min, errors),
         "end": _date(args, "to", time.max, errors),
         "size": _number(args, "size", SIZE_RANGE, errors, default=DEFAULT_SIZE),
@@ -134,7 +134,7 @@ def _categories(args, errors) -> list[int]:
     return list(found.values())
 
 
-def _workshops(args, territory, errors, name: str = "workshop") -> list[int]:
+def parse_workshops(args, territory, errors, name: str = "workshop") -> list[int]:
     wanted = _listed(args, name)
     if not wanted:
         return []
@@ -160,7 +160,7 @@ def parse_sets(territory: Territory, args) -> tuple[list[int], list[int]]:
     errors: dict[str, str] = {}
     sets = []
     for name in ("a", "b"):
-        ids = _workshops(args, territory, errors, name)
+        ids = parse_workshops(args, territory, errors, name)
         if not ids and name not in errors:
             errors[name] = _("Donnez au moins un atelier à comparer.")
         sets.append(ids)

@@ -94,16 +94,21 @@ def streets_unchanged(territory: Territory, digest: str) -> bool:
 
 
 def store_streets(territory: Territory, frame, digest: str) -> int:
-    """Replace the territory's streets with those of ``frame`` (name, geometry in 4326)."""
+    """Replace the territory's streets with those of ``frame`` (name, highway, level,
+    geometry in 4326)."""
     db.session.execute(sa.delete(Street).where(Street.territory_id == territory.id))
     rows = [
         {
             "territory_id": territory.id,
             "name": name,
+            "highway": highway,
+            "level": level,
             "geom": from_shape(geom, srid=projections.WGS84),
             "source_digest": digest,
         }
-        for name, geom in zip(frame["name"], frame.geometry, strict=True)
+        for name, highway, level, geom in zip(
+            frame["name"], frame["highway"], frame["level"], frame.geometry, strict=True
+        )
     ]
     if rows:
         db.session.execute(sa.insert(Street), rows)

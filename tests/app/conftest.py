@@ -43,8 +43,9 @@ TEST_DATABASE = "ressenti_test"
 STASH = "test_stash"
 # Rows the migrations seed: restored from their freshly migrated copy before every test.
 SEEDED_TABLES = ("category", "theme")
-# Rows the territory fixtures load: kept across tests while nothing writes them.
-TERRITORY_TABLES = ("territory", "quartier", "street")
+# Rows the territory fixtures load: kept across tests while nothing writes them (the
+# walking graph is built by the streets import).
+TERRITORY_TABLES = ("territory", "quartier", "street", "route_graph", "route_node", "route_edge")
 TERRITORIES = ("rennes", "paris")
 RESTORED_TABLES = SEEDED_TABLES + TERRITORY_TABLES
 IMPORTS = {
@@ -169,17 +170,18 @@ def _serial_id(table: str) -> bool:
 def _restore(table: str, where: str = "", **params) -> None:
     insert = f"INSERT INTO {table} SELECT * FROM {STASH}.{table} {where}"
     db.session.execute(sa.text(insert), params)
-    db.session.execute(
-        sa.text(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table} "
-            "HAVING max(id) IS NOT NULL"
+    if _serial_id(table):
+        db.session.execute(
+            sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table} "
+                "HAVING max(id) IS NOT NULL"
+            )
         )
-    )
 
 
 def _restore_territories(slugs: tuple[str, ...]) -> None:
     _restore("territory", "WHERE slug = ANY(:slugs)", slugs=list(slugs))
-    for table in ("quartier", "street"):
+    for table in TERRITORY_TABLES[1:]:
         _restore(
             table,
             f"WHERE territory_id IN (SELECT id FROM {STASH}.territory WHERE slug = ANY(:slugs))",

@@ -64,6 +64,10 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         "/api/v1/territories/rennes/streets.geojson",
         everyone(200),
     ),
+    ("GET", "/api/v1/territories/<slug>/routes"): (  # public routes; full=1 is staff's
+        "/api/v1/territories/rennes/routes?from=-1.69,48.087&to=-1.65,48.096",
+        everyone(200),
+    ),
     ("GET", "/lang/<code>"): ("/lang/en", everyone(302)),
     ("GET", "/connexion"): ("/connexion", everyone(200)),
     ("POST", "/connexion"): ("/connexion", everyone(400)),  # empty form
