@@ -29,6 +29,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.models import TIMES_OF_DAY, Circuit, Territory, utcnow
 from app.routes import circuitmaps
+from app.routes.api import MAX_WAYPOINTS
 from app.routes.planner import plan_route
 
 bp = Blueprint("circuits", __name__, url_prefix="/t/<slug>/circuits")
@@ -36,7 +37,6 @@ bp = Blueprint("circuits", __name__, url_prefix="/t/<slug>/circuits")
 NAME_MAX = 200
 LABEL_MAX = 200
 TEXT_MAX = 5000
-WAYPOINTS_MAX = 20
 # What a circuit may be computed for: every time of day, or all pins ("").
 CIRCUIT_TIMES = ("", *[t for t in TIMES_OF_DAY if t != "always"])
 # The planner names the points as its API does (from, via[0]…, to); the form names them
@@ -234,8 +234,8 @@ def parse_circuit(values) -> dict:
     clean["waypoints"] = [parse_point(line) for line in lines]
     if any(p is None for p in clean["waypoints"]):
         errors["waypoints"] = _("Une étape par ligne : longitude, latitude.")
-    elif len(lines) > WAYPOINTS_MAX:
-        errors["waypoints"] = _("%(max)d étapes au plus.", max=WAYPOINTS_MAX)
+    elif len(lines) > MAX_WAYPOINTS:
+        errors["waypoints"] = _("%(max)d étapes au plus.", max=MAX_WAYPOINTS)
     clean["time_of_day"] = values.get("time_of_day", "")
     if clean["time_of_day"] not in CIRCUIT_TIMES:
         errors["time_of_day"] = _("Moment de la journée inconnu.")

@@ -125,7 +125,7 @@ def page(slug: str):
         return {"href": href, "text": _("Fiche à imprimer")}
 
     finder = maps.base_spec(territory)
-    finder["api"] = f"/api/v1/territories/{territory.slug}/routes"
+    finder["api"] = url_for("routes_api.routes", slug=territory.slug)
     return render_template(
         "routes/itineraires.html",
         territory=territory,

@@ -162,7 +162,10 @@ function draw(collection) {
       style: { color: palette.recommended, weight: 7, opacity: 0.85,
         className: "route-recommended" } }),
   ]).addTo(drawn);
-  map.fitBounds(lines.getBounds(), { padding: [24, 24] });
+  // The tapped places too: a place snaps to the nearest street, which may be off the line.
+  const bounds = lines.getBounds();
+  ends.eachLayer((marker) => bounds.extend(marker.getLatLng()));
+  map.fitBounds(bounds, { padding: [32, 32] });
   errorBox.textContent = "";
   resultBox.replaceChildren(summary(recommended, shortest, collection.meta));
   return undefined;

@@ -31,13 +31,6 @@ def point_text(point) -> str:
 
 
 @pytest.fixture
-def graph(app, rennes, runner):
-    """Rennes' walking graph, built with the real command."""
-    result = runner.invoke(args=["routes", "build", "--territory", "rennes"])
-    assert result.exit_code == 0, result.output
-
-
-@pytest.fixture
 def coordinator(client, make_user, rennes):
     login(client, make_user("coordinator", "rennes").email)
     return client
@@ -144,7 +137,7 @@ def make_circuit(app, rennes):
 # -- coordinators: create, route, edit, publish, delete ----------------------------------------
 
 
-def test_coordinator_creates_a_circuit_routed_on_the_graph(app, coordinator, graph):
+def test_coordinator_creates_a_circuit_routed_on_the_graph(app, coordinator, rennes):
     response = coordinator.post(f"{CIRCUITS}/nouveau", data=form(coordinator))
     assert response.status_code == 302, page_text(response.get_data(as_text=True))
     [circuit] = circuits(app)
@@ -190,7 +183,7 @@ def test_bad_circuit_forms_name_the_field_and_write_nothing(app, coordinator, ch
     assert circuits(app) == []
 
 
-def test_a_point_outside_the_territory_is_refused_on_its_field(app, coordinator, graph):
+def test_a_point_outside_the_territory_is_refused_on_its_field(app, coordinator, rennes):
     paris = "2.3488, 48.8534"
     response = coordinator.post(f"{CIRCUITS}/nouveau", data=form(coordinator, origin=paris))
     assert response.status_code == 422
@@ -198,7 +191,7 @@ def test_a_point_outside_the_territory_is_refused_on_its_field(app, coordinator,
     assert circuits(app) == []
 
 
-def test_editing_waypoints_routes_the_circuit_again(app, coordinator, graph):
+def test_editing_waypoints_routes_the_circuit_again(app, coordinator, rennes):
     coordinator.post(f"{CIRCUITS}/nouveau", data=form(coordinator))
     [before] = circuits(app)
     url = f"{CIRCUITS}/{before.id}/modifier"
@@ -346,7 +339,7 @@ def test_unknown_territory_and_circuit_are_404(app, make_circuit, make_user):
 
 
 def test_refresh_recomputes_every_circuit_with_the_latest_release(
-    app, coordinator, graph, make_workshop, close_workshop
+    app, coordinator, rennes, make_workshop, close_workshop, make_circuit
 ):
     from app.analysis import release
     from app.routes.circuits import refresh_circuits
@@ -360,14 +353,19 @@ def test_refresh_recomputes_every_circuit_with_the_latest_release(
             == 201
         )
     close_workshop(workshop["id"])
-    [before] = circuits(app)
+    stranded = make_circuit(name="Hors réseau")  # its ends now far from any street
+    with app.app_context():
+        db.session.get(Circuit, stranded).origin = "SRID=4326;POINT(2.3488 48.8534)"
+        db.session.commit()
+    before, kept = circuits(app)
     with app.app_context():
         territory = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
-        assert refresh_circuits(territory) == (1, [])
+        assert refresh_circuits(territory) == (1, ["Hors réseau"])
         db.session.commit()
         made = release.latest(territory)
-    [after] = circuits(app)
+    after, still = circuits(app)
     assert after.computed_at > before.computed_at
     assert after.release_id == made.id
+    assert still.result == kept.result and still.computed_at == kept.computed_at
     page = page_text(coordinator.get(f"{CIRCUITS}/{after.id}").get_data(as_text=True))
     assert "mis à jour le" in page
