@@ -109,12 +109,17 @@ def create(slug: str):
     return redirect(url_for("circuits.show", slug=slug, circuit_id=circuit.id))
 
 
+def _writable(slug: str, circuit_id: int) -> tuple[Territory, Circuit]:
+    """The territory and circuit a writer (coordinator, admin) may change; 403/404."""
+    territory = access.territory_for(slug, *access.WRITERS)
+    return territory, circuit_of(territory, circuit_id)
+
+
 @bp.route("/<int:circuit_id>/modifier", methods=["GET", "POST"])
 @login_required
 def edit(slug: str, circuit_id: int):
     """Change a circuit's name, places, waypoints or time of day; routed again."""
-    territory = access.territory_for(slug, *access.WRITERS)
-    circuit = circuit_of(territory, circuit_id)
+    territory, circuit = _writable(slug, circuit_id)
     if request.method == "GET":
         return _form(territory, circuit, values_of(circuit), {})
     try:
@@ -130,16 +135,12 @@ def edit(slug: str, circuit_id: int):
 @login_required
 def publish(slug: str, circuit_id: int):
     """Publish (``published=1``) or withdraw the circuit from the public page."""
-    territory = access.territory_for(slug, *access.WRITERS)
-    circuit = circuit_of(territory, circuit_id)
+    _territory, circuit = _writable(slug, circuit_id)
     wanted = request.form.get("published", "")
     if wanted not in ("0", "1"):
-        raise ValidationError(
-            {"published": _("Valeur 0 ou 1 attendue.")}, _("Valeur 0 ou 1 attendue.")
-        )
+        _refuse("published", _("Valeur 0 ou 1 attendue."))
     if wanted == "1" and circuitmaps.figures(circuit.result) is None:
-        message = _("Ce circuit n’a pas encore d’itinéraire calculé.")
-        raise ValidationError({"published": message}, message, status=409)
+        _refuse("published", _("Ce circuit n’a pas encore d’itinéraire calculé."), 409)
     circuit.published = wanted == "1"
     db.session.commit()
     return redirect(url_for("circuits.show", slug=slug, circuit_id=circuit.id))
@@ -149,14 +150,16 @@ def publish(slug: str, circuit_id: int):
 @login_required
 def delete(slug: str, circuit_id: int):
     """Delete the circuit (and take it off the public page) once ``confirm=1``."""
-    territory = access.territory_for(slug, *access.WRITERS)
-    circuit = circuit_of(territory, circuit_id)
+    _territory, circuit = _writable(slug, circuit_id)
     if request.form.get("confirm") != "1":
-        message = _("Cochez la case pour confirmer la suppression.")
-        raise ValidationError({"confirm": message}, message)
+        _refuse("confirm", _("Cochez la case pour confirmer la suppression."))
     db.session.delete(circuit)
     db.session.commit()
     return redirect(url_for("circuits.index", slug=slug))
+
+
+def _refuse(field: str, message: str, status: int = 422) -> None:
+    raise ValidationError({field: message}, message, status=status)
 
 
 def _form(territory: Territory, circuit: Circuit | None, values, errors: dict):

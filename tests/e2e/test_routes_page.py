@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Circuit, Territory
 from tests.e2e.axe import assert_no_axe_violations
 from tests.e2e.conftest import PHONE
+from tests.e2e.test_phone import focus
 from tests.helpers import BLOSNE, BLOSNE_2
 
 PAGE = "/t/rennes/itineraires/"
@@ -129,14 +130,6 @@ def test_keyboard_alone_finds_a_route_from_the_place_list(app, live_server, brow
     assert page.errors == []
     assert hosts(page) == {"127.0.0.1"}
     page.context.close()
-
-
-def focus(page, element_id: str, limit: int = 60) -> None:
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"Tab never reached #{element_id}")
 
 
 @pytest.mark.parametrize(
