@@ -99,6 +99,7 @@ def test_phone_taps_two_points_and_sees_both_routes(app, live_server, browser, c
     assert "de plus que le plus court" in text or "aussi le plus sûr" in text, text
     assert " min" in text and " m" in text
     assert page.locator("#rf-from").input_value() != ""
+    assert_no_axe_violations(page)  # with both routes and their figures shown
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
     for selector in ("#rf-from", "#rf-to", "#rf-time", "#rf-go"):
         box = page.locator(selector).bounding_box()
@@ -185,6 +186,7 @@ def test_coordinator_places_a_circuit_on_the_map_and_publishes_it(
     expect(page.locator(".layer-map .leaflet-tooltip")).to_have_count(3)  # A, B, 1
     page.click("#drop-waypoint")
     assert page.input_value("#waypoints") == ""
+    assert_no_axe_violations(page)
 
     # Places on the walking graph, typed as the hint says.
     page.fill("#origin", f"{BLOSNE[0]}, {BLOSNE[1]}")
@@ -194,9 +196,11 @@ def test_coordinator_places_a_circuit_on_the_map_and_publishes_it(
     expect(page.locator("[data-field=updated]")).to_contain_text("mis à jour le")
     expect(page.locator(".path-recommended .streets li").first).to_be_visible()
     expect(page.locator(".leaflet-overlay-pane path")).not_to_have_count(0)
+    assert_no_axe_violations(page)
     page.click("main >> text=Publier")
     expect(page.locator("[data-field=published]")).to_contain_text("publié sur")
     page.click("text=Fiche A4 à imprimer")
     expect(page.locator(".circuit-sheet h1")).to_have_text("Circuit <b>nuit</b>")
     expect(page.locator("img.sheet-map")).to_be_visible()
+    assert_no_axe_violations(page)
     assert hosts(page) == {"127.0.0.1"}
