@@ -369,3 +369,37 @@ def test_refresh_recomputes_every_circuit_with_the_latest_release(
     assert still.result == kept.result and still.computed_at == kept.computed_at
     page = page_text(coordinator.get(f"{CIRCUITS}/{after.id}").get_data(as_text=True))
     assert "mis à jour le" in page
+
+
+def test_closing_a_workshop_and_the_nightly_release_recompute_the_circuits(
+    app, coordinator, rennes, make_workshop, runner
+):
+    """Both ways a release is made (the coordinator's closing button, and `flask release
+    make` for what is due) bring the circuits up to that release."""
+    from app.analysis import release
+
+    coordinator.post(f"{CIRCUITS}/nouveau", data=form(coordinator))
+    workshop = make_workshop()
+    for _ in range(5):
+        body = pin_body(lon=ASIDE[0], lat=ASIDE[1])
+        url = f"/api/v1/groups/{workshop['codes'][0]}/pins"
+        assert coordinator.post(url, json=body).status_code == 201
+    (before,) = circuits(app)
+    token = csrf_token(coordinator, f"{CIRCUITS}/nouveau")
+    closing = {"status": "closed", "confirm": "yes", "csrf_token": token}
+    coordinator.post(f"/t/rennes/ateliers/{workshop['id']}/statut", data=closing)
+    (closed,) = circuits(app)
+    with app.app_context():
+        territory = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
+        made = release.latest(territory)
+    assert made is not None and made.workshop_id == workshop["id"]
+    assert closed.release_id == made.id and closed.computed_at > before.computed_at
+    # A questionnaire's pins are released on a schedule: the command says what it redid.
+    questionnaire = make_workshop(kind="questionnaire", groups=1)
+    url = f"/api/v1/groups/{questionnaire['codes'][0]}/pins"
+    assert coordinator.post(url, json=pin_body(lon=ASIDE[0], lat=ASIDE[1])).status_code == 201
+    result = runner.invoke(args=["release", "make"])
+    assert result.exit_code == 0, result.output
+    assert "rennes: 1 circuits recomputed" in result.output
+    (nightly,) = circuits(app)
+    assert nightly.release_id > closed.release_id
