@@ -141,7 +141,7 @@ function summary(recommended, shortest, meta) {
   box.append(details);
   if (meta && meta.alpha !== undefined) {
     box.append(element("p", format(texts.weights, {
-      alpha: meta.alpha, beta: meta.beta,
+      alpha: numbers.format(meta.alpha), beta: numbers.format(meta.beta),
       alpha_pct: numbers.format(meta.alpha * 100), beta_pct: numbers.format(meta.beta * 100),
     }), "hint"));
   }

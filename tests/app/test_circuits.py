@@ -403,3 +403,11 @@ def test_closing_a_workshop_and_the_nightly_release_recompute_the_circuits(
     assert "rennes: 1 circuits recomputed" in result.output
     (nightly,) = circuits(app)
     assert nightly.release_id > closed.release_id
+
+
+def test_the_routes_page_states_the_weights_it_routes_with(app, client, rennes):
+    page = page_text(client.get("/t/rennes/itineraires/").get_data(as_text=True))
+    assert "compte pour 3 fois sa longueur (α = 2" in page and "30 % plus courte (β = 0,3)" in page
+    app.config.update(ROUTE_ALPHA=0.5, ROUTE_BETA=0.2)
+    page = page_text(client.get("/t/rennes/itineraires/?lang=en").get_data(as_text=True))
+    assert "counts as 1.5 times its length (α = 0.5" in page and "20 % shorter (β = 0.2)" in page
