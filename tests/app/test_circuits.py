@@ -275,6 +275,27 @@ def test_gpx_parses_back_with_names_as_text(app, make_circuit):
     assert b"<script>" not in response.data
 
 
+def test_gdal_reads_the_gpx_and_geojson_downloads(app, make_circuit, tmp_path):
+    """What a planner or a GPS tool does with the files: GDAL's own GPX and GeoJSON drivers."""
+    import subprocess
+
+    circuit_id = make_circuit(name=MARKUP_NAME, published=True)
+    client = app.test_client()
+    # Both paths, recommended and shortest: two tracks, two features.
+    for suffix, layer, count in (("gpx", "tracks", 2), ("geojson", None, 2)):
+        path = tmp_path / f"circuit.{suffix}"
+        path.write_bytes(client.get(f"{PUBLIC}/{circuit_id}.{suffix}").data)
+        args = ["ogrinfo", "-ro", "-so", str(path)] + ([layer] if layer else ["-al"])
+        info = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout
+        assert f"Feature Count: {count}" in info, info
+        assert "LineString" in info or "Line String" in info, info
+    waypoints = subprocess.run(
+        ["ogrinfo", "-ro", "-q", str(tmp_path / "circuit.gpx"), "waypoints"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert "name (String) = Métro <Blosne>" in waypoints
+
+
 def test_geojson_download_holds_both_paths_and_the_circuit(app, make_circuit):
     circuit_id = make_circuit(name=MARKUP_NAME, published=True)
     response = app.test_client().get(f"{PUBLIC}/{circuit_id}.geojson")
