@@ -22,6 +22,7 @@ from app.front import front_cli
 from app.localdb import LocalCluster, LocalDBError
 from app.models import Territory
 from app.routes import graph as route_graph
+from app.routes.circuits import refresh_circuits
 from app.routes.cli import build_and_report, routes_cli
 from app.territories import places
 from app.workshops.demo import seed_demo_workshop
@@ -290,6 +291,11 @@ def release_make(slug: str | None) -> None:
         release.make_release(workshop)
     db.session.commit()
     click.echo(f"released {len(due)} workshops")
+    for town in {w.territory_id: w.territory for w in due}.values():
+        done, failed = refresh_circuits(town)  # they follow the new release
+        db.session.commit()
+        kept = f"; kept as they were: {', '.join(failed)}" if failed else ""
+        click.echo(f"{town.slug}: {done} circuits recomputed{kept}")
 
 
 retention_cli = AppGroup("retention", help="Personal-data retention.")

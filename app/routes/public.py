@@ -15,7 +15,8 @@ import base64
 
 import segno
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, jsonify, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from geoalchemy2.shape import to_shape
 
@@ -81,6 +82,18 @@ def place_list(territory: Territory, circuits: list[Circuit]) -> list[dict]:
     return sorted(found.values(), key=lambda p: p["label"].casefold())
 
 
+def weight_words() -> dict:
+    """The cost's weights as the page states them, numbers in the reader's language."""
+    alpha, beta = current_app.config["ROUTE_ALPHA"], current_app.config["ROUTE_BETA"]
+    return {
+        "unsafe": format_decimal(1 + alpha),
+        "alpha": format_decimal(alpha),
+        "alpha_pct": format_decimal(round(100 * alpha)),
+        "beta": format_decimal(beta),
+        "beta_pct": format_decimal(round(100 * beta)),
+    }
+
+
 def finder_texts() -> dict:
     """The route finder's words, in the reader's language (the module formats ``{m}``)."""
     return {
@@ -134,6 +147,7 @@ def page(slug: str):
         finder=finder,
         places=place_list(territory, circuits),
         texts=finder_texts(),
+        weights=weight_words(),
         times=CIRCUIT_TIMES,
         updated_on=circuitmaps.updated_on,
         time_label=circuitmaps.time_label,

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 
 from app.analysis import release
 from app.models import Workshop, utcnow
+from app.routes.circuits import refresh_circuits
 
 REOPEN_GRACE = timedelta(hours=24)
 REOPEN_HOURS = int(REOPEN_GRACE.total_seconds() // 3600)  # for the page's sentences
@@ -53,6 +54,7 @@ def change_status(workshop: Workshop, wanted: str | None, confirmed: bool) -> No
             abort(422, description=_("Cochez la case de confirmation pour clôturer l'atelier."))
         workshop.status, workshop.closed_at = "closed", utcnow()
         release.make_release(workshop)  # what the public will see of it
+        refresh_circuits(workshop.territory)  # published circuits follow the release
     elif current == "draft" and wanted == "open":
         workshop.status, workshop.opened_at = "open", utcnow()
     elif current == "closed" and wanted == "open":

@@ -18,6 +18,9 @@ const selects = { from: form.querySelector("#rf-from"), to: form.querySelector("
 const numbers = new Intl.NumberFormat(document.documentElement.lang || "fr", {
   maximumFractionDigits: 0,
 });
+const weights = new Intl.NumberFormat(document.documentElement.lang || "fr", {
+  maximumFractionDigits: 2,
+});
 
 const map = baseMap(document.getElementById("rf-map"), {
   quartiers: spec.quartiers,
@@ -141,7 +144,7 @@ function summary(recommended, shortest, meta) {
   box.append(details);
   if (meta && meta.alpha !== undefined) {
     box.append(element("p", format(texts.weights, {
-      alpha: meta.alpha, beta: meta.beta,
+      alpha: weights.format(meta.alpha), beta: weights.format(meta.beta),
       alpha_pct: numbers.format(meta.alpha * 100), beta_pct: numbers.format(meta.beta * 100),
     }), "hint"));
   }

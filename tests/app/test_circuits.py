@@ -275,6 +275,27 @@ def test_gpx_parses_back_with_names_as_text(app, make_circuit):
     assert b"<script>" not in response.data
 
 
+def test_gdal_reads_the_gpx_and_geojson_downloads(app, make_circuit, tmp_path):
+    """What a planner or a GPS tool does with the files: GDAL's own GPX and GeoJSON drivers."""
+    import subprocess
+
+    circuit_id = make_circuit(name=MARKUP_NAME, published=True)
+    client = app.test_client()
+    # Both paths, recommended and shortest: two tracks, two features.
+    for suffix, layer, count in (("gpx", "tracks", 2), ("geojson", None, 2)):
+        path = tmp_path / f"circuit.{suffix}"
+        path.write_bytes(client.get(f"{PUBLIC}/{circuit_id}.{suffix}").data)
+        args = ["ogrinfo", "-ro", "-so", str(path)] + ([layer] if layer else ["-al"])
+        info = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout
+        assert f"Feature Count: {count}" in info, info
+        assert "LineString" in info or "Line String" in info, info
+    waypoints = subprocess.run(
+        ["ogrinfo", "-ro", "-q", str(tmp_path / "circuit.gpx"), "waypoints"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert "name (String) = Métro <Blosne>" in waypoints
+
+
 def test_geojson_download_holds_both_paths_and_the_circuit(app, make_circuit):
     circuit_id = make_circuit(name=MARKUP_NAME, published=True)
     response = app.test_client().get(f"{PUBLIC}/{circuit_id}.geojson")
@@ -369,3 +390,45 @@ def test_refresh_recomputes_every_circuit_with_the_latest_release(
     assert still.result == kept.result and still.computed_at == kept.computed_at
     page = page_text(coordinator.get(f"{CIRCUITS}/{after.id}").get_data(as_text=True))
     assert "mis à jour le" in page
+
+
+def test_closing_a_workshop_and_the_nightly_release_recompute_the_circuits(
+    app, coordinator, rennes, make_workshop, runner
+):
+    """Both ways a release is made (the coordinator's closing button, and `flask release
+    make` for what is due) bring the circuits up to that release."""
+    from app.analysis import release
+
+    coordinator.post(f"{CIRCUITS}/nouveau", data=form(coordinator))
+    workshop = make_workshop()
+    for _ in range(5):
+        body = pin_body(lon=ASIDE[0], lat=ASIDE[1])
+        url = f"/api/v1/groups/{workshop['codes'][0]}/pins"
+        assert coordinator.post(url, json=body).status_code == 201
+    (before,) = circuits(app)
+    token = csrf_token(coordinator, f"{CIRCUITS}/nouveau")
+    closing = {"status": "closed", "confirm": "yes", "csrf_token": token}
+    coordinator.post(f"/t/rennes/ateliers/{workshop['id']}/statut", data=closing)
+    (closed,) = circuits(app)
+    with app.app_context():
+        territory = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
+        made = release.latest(territory)
+    assert made is not None and made.workshop_id == workshop["id"]
+    assert closed.release_id == made.id and closed.computed_at > before.computed_at
+    # A questionnaire's pins are released on a schedule: the command says what it redid.
+    questionnaire = make_workshop(kind="questionnaire", groups=1)
+    url = f"/api/v1/groups/{questionnaire['codes'][0]}/pins"
+    assert coordinator.post(url, json=pin_body(lon=ASIDE[0], lat=ASIDE[1])).status_code == 201
+    result = runner.invoke(args=["release", "make"])
+    assert result.exit_code == 0, result.output
+    assert "rennes: 1 circuits recomputed" in result.output
+    (nightly,) = circuits(app)
+    assert nightly.release_id > closed.release_id
+
+
+def test_the_routes_page_states_the_weights_it_routes_with(app, client, rennes):
+    page = page_text(client.get("/t/rennes/itineraires/").get_data(as_text=True))
+    assert "compte pour 3 fois sa longueur (α = 2" in page and "30 % plus courte (β = 0,3)" in page
+    app.config.update(ROUTE_ALPHA=0.5, ROUTE_BETA=0.2)
+    page = page_text(client.get("/t/rennes/itineraires/?lang=en").get_data(as_text=True))
+    assert "counts as 1.5 times its length (α = 0.5" in page and "20 % shorter (β = 0.2)" in page
