@@ -31,6 +31,7 @@ from app.models import TIMES_OF_DAY, Circuit, Territory, utcnow
 from app.routes import circuitmaps
 from app.routes.api import MAX_WAYPOINTS
 from app.routes.planner import plan_route
+from geo.errors import GeoError
 
 bp = Blueprint("circuits", __name__, url_prefix="/t/<slug>/circuits")
 
@@ -264,7 +265,8 @@ def _apply(territory: Territory, circuit: Circuit, values) -> None:
 
 def route_points(territory: Territory, points: list, time_of_day: str) -> dict:
     """The planner's FeatureCollection for ``points`` from the public release; its
-    refusals as a ValidationError on the form's fields."""
+    refusals (bad place, no path, a cost it cannot compute) as a ValidationError on the
+    form's fields, so that a refresh after a release skips the circuit instead of failing."""
     try:
         return plan_route(territory, points, time_of_day or None, full=False)
     except ValidationError as exc:
@@ -273,6 +275,10 @@ def route_points(territory: Territory, points: list, time_of_day: str) -> dict:
     except NotFound as exc:
         message = exc.description or _("Aucun itinéraire ne relie ces points.")
         raise ValidationError({"route": message}, message) from exc
+    except GeoError as exc:  # the cost or graph computation refused its input
+        raise ValidationError(
+            {_form_field(exc.field or "route"): exc.message}, exc.message
+        ) from exc
 
 
 def _form_field(planner_field: str) -> str:

@@ -432,3 +432,21 @@ def test_the_routes_page_states_the_weights_it_routes_with(app, client, rennes):
     app.config.update(ROUTE_ALPHA=0.5, ROUTE_BETA=0.2)
     page = page_text(client.get("/t/rennes/itineraires/?lang=en").get_data(as_text=True))
     assert "counts as 1.5 times its length (α = 0.5" in page and "20 % shorter (β = 0.2)" in page
+
+
+def test_a_circuit_the_costs_refuse_does_not_stop_a_release(app, make_circuit, monkeypatch):
+    """Closing a workshop recomputes circuits: a planner failure inside geo/ (a
+    RoutingError) is the circuit's, kept as it was, never the release's."""
+    from app.routes import circuits as module
+    from app.routes.circuits import refresh_circuits
+    from geo.routing import RoutingError
+
+    def refuse(*args, **kwargs):
+        raise RoutingError("no density grid for this territory", "time_of_day")
+
+    circuit_id = make_circuit(name="Sans coûts")
+    monkeypatch.setattr(module, "plan_route", refuse)
+    with app.app_context():
+        territory = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
+        assert refresh_circuits(territory) == (0, ["Sans coûts"])
+        assert db.session.get(Circuit, circuit_id).result["features"]
