@@ -282,9 +282,12 @@ def route_points(territory: Territory, points: list, time_of_day: str) -> dict:
 
 
 def _form_field(planner_field: str) -> str:
+    """The form field a planner error lands on; ``route`` (the form's top) for others."""
     if planner_field.startswith("via"):
         return "waypoints"
-    return PLANNER_FIELDS.get(planner_field, planner_field)
+    if planner_field == "time_of_day":
+        return planner_field
+    return PLANNER_FIELDS.get(planner_field, "route")
 
 
 def store_result(circuit: Circuit, result: dict) -> None:
