@@ -30,6 +30,10 @@ class Territory(db.Model):
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     country: Mapped[str] = mapped_column(sa.String(2), default="FR")
+    # Dates people read (a questionnaire's window) are in this zone (migration 0015).
+    time_zone: Mapped[str] = mapped_column(
+        sa.String(64), default="Europe/Paris", server_default="Europe/Paris"
+    )
     metric_srid: Mapped[int] = mapped_column(sa.Integer)
     # The density counting grid over the quartiers (metric CRS), set at quartier import
     # by the database function territory_grid (migration 0008).
@@ -660,3 +664,169 @@ class Circuit(db.Model):
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+# -- perception questionnaires (app/survey, migration 0015) ----------------------------------
+
+QUESTION_KINDS = ("single", "multiple", "scale", "text", "map")
+QUESTION_SECTIONS = ("main", "profile")
+SURVEY_TEXT_STATUSES = ("pending", "approved", "rejected")
+
+
+class QuestionSet(db.Model):
+    """A territory's questions, versioned: every version of a set shares its ``lineage``.
+    A version a questionnaire has answers for is never changed again (``frozen``); editing
+    it makes the next version, and questions keep their ``key`` across versions, so two
+    editions compare question by question."""
+
+    __tablename__ = "question_set"
+    __table_args__ = (sa.UniqueConstraint("territory_id", "lineage", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    lineage: Mapped[str] = mapped_column(sa.String(64))
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    frozen: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="question_set", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+
+class Question(db.Model):
+    """One question. ``options`` lists ``{"key", "label_fr", "label_en"}`` for choices and
+    scales (a scale has four, from the best to the worst); ``allow_other`` adds "autre"
+    with a short text; a ``map`` question is answered with pins (the questionnaire's
+    workshop code, as today)."""
+
+    __tablename__ = "question"
+    __table_args__ = (
+        sa.UniqueConstraint("question_set_id", "key"),
+        sa.CheckConstraint(f"kind IN {QUESTION_KINDS}", name="ck_question_kind"),
+        sa.CheckConstraint(f"section IN {QUESTION_SECTIONS}", name="ck_question_section"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_set_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("question_set.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    section: Mapped[str] = mapped_column(sa.String(10), default="main", server_default="main")
+    label_fr: Mapped[str] = mapped_column(sa.Text)
+    label_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    help_fr: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    help_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    options: Mapped[list] = mapped_column(JSONB, default=list, server_default="[]")
+    allow_other: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    question_set: Mapped[QuestionSet] = relationship(back_populates="questions")
+
+
+class Survey(db.Model):
+    """A questionnaire: a question set open between two dates (inclusive, in the
+    territory's time zone). Its ``workshop`` (kind ``questionnaire``) holds the public code
+    and the map question's pins, so pins flow into layers and releases as before."""
+
+    __tablename__ = "survey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshop.id", ondelete="CASCADE"), unique=True
+    )
+    question_set_id: Mapped[int] = mapped_column(sa.ForeignKey("question_set.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)  # the workshop's join code
+    title: Mapped[str] = mapped_column(sa.String(200))
+    opens_on: Mapped[date] = mapped_column(sa.Date)
+    closes_on: Mapped[date] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    workshop: Mapped[Workshop] = relationship()
+    question_set: Mapped[QuestionSet] = relationship()
+
+
+class SurveyResponse(db.Model):
+    """One device's answers. The id is made by the browser and kept there: sending again
+    replaces, never doubles. No IP address or device identifier is stored. ``answers``
+    maps question keys to an option key, a list of option keys (``"other"`` for "autre")
+    or, for a map question, the ids of the pins placed; free text is in
+    :class:`SurveyText`, moderated."""
+
+    __tablename__ = "survey_response"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("survey.id", ondelete="CASCADE"), index=True
+    )
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    answers: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+    # The quartier the respondent lives in (the "quartier" answer), None for users.
+    quartier_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("quartier.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class SurveyText(db.Model):
+    """Free text of one response to one question ("autre" included): pending until a
+    coordinator approves it, and only ever shown to coordinators and police."""
+
+    __tablename__ = "survey_text"
+    __table_args__ = (
+        sa.UniqueConstraint("response_id", "question_key"),
+        sa.CheckConstraint(f"status IN {SURVEY_TEXT_STATUSES}", name="ck_survey_text_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("survey_response.id", ondelete="CASCADE")
+    )
+    survey_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("survey.id", ondelete="CASCADE"), index=True
+    )
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    question_key: Mapped[str] = mapped_column(sa.String(64))
+    text: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending", server_default="pending")
+    moderated_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    moderated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class SurveyRelease(db.Model):
+    """The public release of a questionnaire's answers: noisy, k-thresholded counts per
+    question and option, overall, by quartier and by profile answer, made on a schedule
+    while it is open and once when it closes. Every public figure is read from here."""
+
+    __tablename__ = "survey_release"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("survey.id", ondelete="CASCADE"), index=True
+    )
+    territory_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("territory.id", ondelete="CASCADE"), index=True
+    )
+    made_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    final: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    epsilon: Mapped[float] = mapped_column(sa.Float)  # per response, all tables together
+    k: Mapped[int] = mapped_column(sa.Integer)
+    tables: Mapped[dict] = mapped_column(JSONB)

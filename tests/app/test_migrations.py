@@ -100,6 +100,11 @@ def test_constants_quoted_by_migrations_are_the_python_ones():
     assert _migration("0007").DEFAULT_SIZE == DEFAULT_SIZE
     assert _migration("0008").DEFAULT_SIZE == DEFAULT_SIZE
     assert _migration("0008").GRID_CELLS == DENSITY_MAX_CELLS
+    from app.models import QUESTION_KINDS, QUESTION_SECTIONS, SURVEY_TEXT_STATUSES
+
+    assert _migration("0015").QUESTION_KINDS == QUESTION_KINDS
+    assert _migration("0015").QUESTION_SECTIONS == QUESTION_SECTIONS
+    assert _migration("0015").SURVEY_TEXT_STATUSES == SURVEY_TEXT_STATUSES
 
 
 def test_the_pin_trigger_function_uses_the_default_hexagon_size(app):
