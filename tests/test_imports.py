@@ -15,6 +15,7 @@ LAYERS = (
     "routes",
     "accounts",
     "workshops",
+    "survey",
     "followup",
     "gis",
     "public",
