@@ -132,6 +132,8 @@ def register_blueprints(app: Flask) -> None:
     from app.routes import api as routes_api
     from app.routes import circuits
     from app.routes import public as itineraries
+    from app.survey import public as survey_public
+    from app.survey import views as survey
     from app.workshops import join, offline, pinning, reports
     from app.workshops import views as workshops
 
@@ -154,6 +156,8 @@ def register_blueprints(app: Flask) -> None:
         routes_api.bp,
         circuits.bp,
         itineraries.bp,
+        survey.bp,
+        survey_public.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -34,6 +34,7 @@ ACTIONS = (
     "ogc.tiles",
     "points.viewed",
     "brief.viewed",
+    "survey.texts_viewed",
     "moderation",
     "retention.purged",
 )

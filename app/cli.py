@@ -1,6 +1,6 @@
 """Command-line interface: ``flask localdb``, ``flask territories``, ``flask quartiers``,
 ``flask streets``, ``flask demo`` (and ``flask backup``, in :mod:`app.backup`, ``flask
-routes``, in :mod:`app.routes.cli`). Each
+routes``, in :mod:`app.routes.cli`, ``flask survey``, in :mod:`app.survey.cli`). Each
 command parses, calls geo/ or the models, commits once and prints one summary line."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from app.models import Territory
 from app.routes import graph as route_graph
 from app.routes.circuits import refresh_circuits
 from app.routes.cli import build_and_report, routes_cli
+from app.survey.cli import survey_cli
 from app.territories import places
 from app.workshops.demo import seed_demo_workshop
 from app.workshops.retention import parse_period, purge_comments
@@ -49,6 +50,7 @@ def register(app: Flask) -> None:
         backup_cli,
         front_cli,
         routes_cli,
+        survey_cli,
     )
     for group in groups:
         app.cli.add_command(group)

@@ -49,6 +49,15 @@ class Defaults:
     # aggregated exports per client. Counted in PostgreSQL by every worker (app.ratelimit).
     PIN_RATE_PER_CODE = (120, 60)
     PIN_RATE_PER_CLIENT = (600, 60)
+    # Questionnaire answers (PUT, app/survey/responses.py) per (count, seconds), per
+    # questionnaire code and per client: a school's or a library's shared address sends
+    # many residents' answers, each changed a few times.
+    SURVEY_RATE_PER_CODE = (600, 60)
+    SURVEY_RATE_PER_CLIENT = (60, 60)
+    # An answer sent sooner than this after its page was served is a bot's (the signed
+    # page token says when); no maximum: answers written offline are sent days later.
+    SURVEY_MIN_SECONDS = 3.0
+    SURVEY_TEXT_MAX_LENGTH = 1000
     EXPORT_RATE_PER_CLIENT = (30, 60)
     # Codes typed on /j per (count, seconds) and client: a hall shares one address, and
     # 60 a minute is still hopeless against 31**9 codes.

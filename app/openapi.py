@@ -201,6 +201,11 @@ _PIN_FIELDS = {
     "lat": {"type": "number"},
 }
 
+_BILINGUAL = {
+    "type": "object",
+    "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
+}
+
 SCHEMAS: dict[str, dict] = {
     "Error": {
         "type": "object",
@@ -247,6 +252,86 @@ SCHEMAS: dict[str, dict] = {
         },
     },
     "PinInput": {"type": "object", "required": list(_PIN_REQUIRED), "properties": _PIN_FIELDS},
+    "SurveySummary": {
+        "type": "object",
+        "required": ["id", "code", "title", "opens_on", "closes_on", "status"],
+        "properties": {
+            "id": {"type": "integer"},
+            "code": {"type": "string"},
+            "title": {"type": "string"},
+            "opens_on": {"type": "string", "format": "date"},
+            "closes_on": {"type": "string", "format": "date"},
+            "time_zone": {"type": "string"},
+            "status": {"type": "string", "enum": ["upcoming", "open", "closed"]},
+        },
+    },
+    "Survey": {
+        "allOf": [
+            ref("SurveySummary"),
+            {
+                "type": "object",
+                "required": ["questions", "token", "min_seconds"],
+                "properties": {
+                    "questions": {"type": "array", "items": ref("Question")},
+                    "question_set": {"type": "object"},
+                    "pins": {"type": "string", "description": "the map question's pin API"},
+                    "token": {"type": "string", "description": "send it with the answers"},
+                    "min_seconds": {"type": "number"},
+                },
+            },
+        ]
+    },
+    "Question": {
+        "type": "object",
+        "required": ["key", "kind", "label", "options"],
+        "properties": {
+            "key": {"type": "string"},
+            "kind": {"type": "string", "enum": ["single", "multiple", "scale", "text", "map"]},
+            "section": {"type": "string", "enum": ["main", "profile"]},
+            "required": {"type": "boolean"},
+            "allow_other": {"type": "boolean"},
+            "label": _BILINGUAL,
+            "help": _BILINGUAL,
+            "options": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"key": {"type": "string"}, "label": _BILINGUAL},
+                },
+            },
+        },
+    },
+    "SurveyResponseInput": {
+        "type": "object",
+        "required": ["answers", "token"],
+        "properties": {
+            "answers": {
+                "type": "object",
+                "description": "question key: an option key (single, scale), a list of "
+                'option keys with "other" for autre (multiple), a text (text), a list '
+                "of pin UUIDs (map)",
+            },
+            "other": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": 'question key: the text of its "autre" answer',
+            },
+            "token": {"type": "string", "description": "the page token of GET /surveys/{code}"},
+            "website": {"type": "string", "description": "leave empty (a bot trap)"},
+        },
+    },
+    "SurveyResponse": {
+        "type": "object",
+        "required": ["id", "survey", "answers"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "survey": {"type": "string"},
+            "answers": {"type": "object"},
+            "texts": {"type": "array", "items": {"type": "string"}},
+            "created_at": {"type": "string", "nullable": True},
+            "updated_at": {"type": "string", "nullable": True},
+        },
+    },
     "Diagnostic": {
         "type": "object",
         "properties": {

@@ -37,6 +37,8 @@ SETTINGS = (
     "EXPORT_RATE_PER_CLIENT",
     "CODE_ENTRY_RATE_PER_CLIENT",
     "ROUTE_RATE_PER_CLIENT",
+    "SURVEY_RATE_PER_CODE",
+    "SURVEY_RATE_PER_CLIENT",
 )
 PURGE_EVERY_SECONDS = 60.0
 SALT_HOURS_KEPT = 2
@@ -163,3 +165,12 @@ def limit_anonymous_exports() -> None:
 def limit_code_entry() -> None:
     """Codes typed on /j: per client, so that nobody tries codes in bulk."""
     enforce(((f"join:{client_key()}", "CODE_ENTRY_RATE_PER_CLIENT"),))
+
+
+def limit_survey_answers(code: str) -> None:
+    """Questionnaire answers: per questionnaire code and per client."""
+    checks = (
+        (f"survey:{code}", "SURVEY_RATE_PER_CODE"),
+        (f"survey:{client_key()}", "SURVEY_RATE_PER_CLIENT"),
+    )
+    enforce(checks)

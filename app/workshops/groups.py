@@ -6,10 +6,12 @@ import secrets
 
 import sqlalchemy as sa
 from flask import abort
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import Forbidden
 
+from app import clock
 from app.extensions import db
 from app.models import WorkshopGroup
 
@@ -63,3 +65,31 @@ def group_by_code(code: str, closed_too: bool = False) -> WorkshopGroup:
             )
         )
     return group
+
+
+OUTSIDE_WINDOW = sa.text(
+    "SELECT s.opens_on, s.closes_on,"
+    " (CAST(:clock AS timestamptz) AT TIME ZONE t.time_zone)::date AS today"
+    " FROM survey s JOIN territory t ON t.id = s.territory_id WHERE s.workshop_id = :workshop_id"
+)
+
+
+def refuse_outside_window(workshop_id: int) -> None:
+    """403 for a questionnaire's code outside its window (app.survey.window), whatever
+    its workshop's status: the window decides before `flask survey sync` runs."""
+    row = db.session.execute(
+        OUTSIDE_WINDOW, {"clock": clock.now(), "workshop_id": workshop_id}
+    ).one_or_none()
+    if row is None or row.opens_on <= row.today <= row.closes_on:
+        return
+    if row.today < row.opens_on:
+        abort(403, description=window_message(row.opens_on, None))
+    raise WorkshopClosed(description=window_message(None, row.closes_on))
+
+
+def window_message(opens_on, closes_on) -> str:
+    """What a refused pin or answer says: when the questionnaire opens, or that it closed."""
+    if opens_on is not None:
+        return _("Ce questionnaire ouvre le %(day)s.", day=format_date(opens_on, "long"))
+    day = format_date(closes_on, "long")
+    return _("Ce questionnaire est clos depuis le %(day)s au soir.", day=day)

@@ -21,6 +21,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from app import clock
 from app.workshops import groups
 
 # The statement's parts are named in its result: the workshop's status (None for a
@@ -29,8 +30,16 @@ from app.workshops import groups
 INSERT_PIN = sa.text(
     """
     WITH grp AS (
-        SELECT g.id, g.workshop_id, g.territory_id, w.status
+        -- A questionnaire's code takes pins only within its window (app.survey.window):
+        -- 'outside' whatever the workshop's status, before `flask survey sync` runs.
+        SELECT g.id, g.workshop_id, g.territory_id,
+               CASE WHEN s.id IS NOT NULL AND NOT (
+                        (CAST(:clock AS timestamptz) AT TIME ZONE t.time_zone)::date
+                        BETWEEN s.opens_on AND s.closes_on)
+                    THEN 'outside' ELSE w.status END AS status
         FROM workshop_group g JOIN workshop w ON w.id = g.workshop_id
+        JOIN territory t ON t.id = g.territory_id
+        LEFT JOIN survey s ON s.workshop_id = w.id
         WHERE g.territory_id = :territory_id AND g.id = :group_id
         FOR SHARE OF w  -- a closing workshop waits for the pins being written, then releases them
     ),
@@ -95,7 +104,8 @@ def group_ref(code: str) -> GroupRef:
 
 @dataclass(frozen=True)
 class Written:
-    status: str | None  # the workshop's status, None if the group is gone
+    # The workshop's status ('outside': a questionnaire's window), None if the group is gone.
+    status: str | None
     inside: bool
     created_at: datetime | None  # None: not written (refused, or the id exists)
 
@@ -118,6 +128,7 @@ def insert_pin(group: GroupRef, clean: dict, now: datetime, autocommit) -> Writt
         "lat": clean["lat"],
         "tolerance": current_app.config["PIN_BOUNDARY_TOLERANCE_M"],
         "now": now,
+        "clock": clock.now(),
     }
     row = autocommit.execute(INSERT_PIN, values).one()
     return Written(row.status, bool(row.inside), row.created_at)

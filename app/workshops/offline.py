@@ -34,6 +34,9 @@ THEME_COLOUR = "#1f4e79"
 # worker gets them from here.
 RESIDENT_PATHS = {
     "page": r"^/j/?$|^/j/[^/]+$",
+    # A questionnaire's page (app/survey/public.py; the worker's scope there is /s/):
+    # its answers live in the phone's storage, like pins.
+    "survey": r"^/s/[^/]+$",
     "api": r"^/api/v1/groups/[^/]+/streets\.geojson$",
 }
 _RESIDENT = re.compile("|".join(f"(?:{p})" for p in RESIDENT_PATHS.values()))
@@ -48,6 +51,8 @@ PRECACHE = (
     "img/icon-192.png",
     "js/register-sw.js",
     "js/pinning.js",
+    "css/survey.css",
+    "js/survey.js",
 )
 _IMPORT = re.compile(r"""(?:import|export)\s[^;]*?from\s*["']\./([\w./-]+\.js)["']""")
 # Static files the hash leaves out: not served to residents, or too big to matter.

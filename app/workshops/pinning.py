@@ -54,11 +54,12 @@ def pin_page(code: str):
     the pins it could not send and can show them to the coordinator."""
     group = groups.group_by_code(code, closed_too=True)
     closed = group.workshop.status == "closed"
-    context = {**_page_context(group), "closed": closed}
+    context = {**page_context(group), "closed": closed}
     return render_template("pinning/pin.html", group=group, context=context, closed=closed)
 
 
-def _page_context(group: WorkshopGroup) -> dict:
+def page_context(group: WorkshopGroup) -> dict:
+    """The pin map's settings (also the questionnaire page's map question)."""
     workshop = group.workshop
     categories = db.session.scalars(
         sa.select(Category).where(Category.active.is_(True)).order_by(Category.position)
@@ -129,6 +130,8 @@ def create_pin(code: str):
             raise
         now = utcnow()
         written = ingest.insert_pin(group, clean, now, connection)
+    if written.status == "outside":
+        groups.refuse_outside_window(group.workshop_id)  # its 403
     if written.status != "open":
         groups.group_by_code(code)  # its 404 or 403
         abort(503, description=_("L'atelier vient de changer d'état : réessayez."))
@@ -177,6 +180,8 @@ def _own_pin(group: WorkshopGroup, pin_id: str) -> Pin | None:
 def update_pin(code: str, pin_id: str):
     """Move or edit one of the group's pins while the workshop is open."""
     group = groups.group_by_code(code)
+    if _shared(group):
+        groups.refuse_outside_window(group.workshop_id)
     ratelimit.limit_writes(group.join_code)
     pin = _own_pin(group, pin_id) or abort(404)
     clean = pins.parse_pin(_json_body(), group.workshop, partial=True)
@@ -198,6 +203,8 @@ def update_pin(code: str, pin_id: str):
 def delete_pin(code: str, pin_id: str):
     """Delete one of the group's pins; deleting it again is not an error (204)."""
     group = groups.group_by_code(code)
+    if _shared(group):
+        groups.refuse_outside_window(group.workshop_id)
     ratelimit.limit_writes(group.join_code)
     pin = _own_pin(group, pin_id)
     if pin is not None:
