@@ -357,12 +357,12 @@ def retitle(slug: str, set_id: int):
 def add_question(slug: str, set_id: int):
     territory, question_set = _set(slug, set_id, access.WRITERS)
     form = QuestionForm()
+    args = {"territory": territory, "question_set": question_set, "question": None}
     if not form.validate_on_submit():
-        abort(400)
+        return _form_errors(args, InputError({}, _("La question n'a pas été enregistrée.")), form)
     try:
         target = questions.add_question(question_set, _question_data(form))
     except InputError as error:
-        args = {"territory": territory, "question_set": question_set, "question": None}
         return _form_errors(args, error, form)
     return _edited(slug, target)
 
@@ -381,7 +381,7 @@ def edit_question(slug: str, set_id: int, key: str):
         )  # fmt: skip
     form = QuestionForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _form_errors(args, InputError({}, _("La question n'a pas été enregistrée.")), form)
     try:
         target = questions.update_question(question_set, key, _question_data(form))
     except InputError as error:

@@ -126,6 +126,88 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("GET", "/j/<code>/manifest.webmanifest"): ("/j/{code}/manifest.webmanifest", everyone(200)),
     ("GET", "/sw.js"): ("/sw.js", everyone(200)),
     ("POST", "/j/<code>/diagnostic"): ("/j/{code}/diagnostic", everyone(302)),
+    # Questionnaires (issue 18): coordinators write, staff of the territory read; the
+    # free text only to coordinators and police.
+    ("GET", "/t/<slug>/questionnaires/"): ("/t/rennes/questionnaires/", territory_readers(200)),
+    ("GET", "/t/<slug>/questionnaires/nouveau"): (
+        "/t/rennes/questionnaires/nouveau",
+        territory_writers(200),
+    ),
+    ("POST", "/t/<slug>/questionnaires/nouveau"): (
+        "/t/rennes/questionnaires/nouveau",
+        territory_writers(422),
+    ),
+    ("GET", "/t/<slug>/questionnaires/<int:survey_id>"): (
+        "/t/rennes/questionnaires/{survey_id}",
+        territory_readers(200),
+    ),
+    ("GET", "/t/<slug>/questionnaires/<int:survey_id>/modifier"): (
+        "/t/rennes/questionnaires/{survey_id}/modifier",
+        territory_writers(200),
+    ),
+    ("POST", "/t/<slug>/questionnaires/<int:survey_id>/modifier"): (
+        "/t/rennes/questionnaires/{survey_id}/modifier",
+        territory_writers(302),  # fields not sent keep their values
+    ),
+    ("GET", "/t/<slug>/questionnaires/<int:survey_id>/affiche"): (
+        "/t/rennes/questionnaires/{survey_id}/affiche",
+        territory_readers(200),
+    ),
+    ("GET", "/t/<slug>/questionnaires/<int:survey_id>/textes"): (
+        "/t/rennes/questionnaires/{survey_id}/textes",
+        {**territory_readers(200), "planner": 403, "planner_token": 403},
+    ),
+    ("POST", "/t/<slug>/questionnaires/<int:survey_id>/textes/<int:text_id>"): (
+        "/t/rennes/questionnaires/{survey_id}/textes/{text_id}",
+        territory_writers(422),  # no decision
+    ),
+    ("GET", "/t/<slug>/questionnaires/jeux"): (
+        "/t/rennes/questionnaires/jeux",
+        territory_readers(200),
+    ),
+    ("POST", "/t/<slug>/questionnaires/jeux"): (
+        "/t/rennes/questionnaires/jeux",
+        territory_writers(422),
+    ),
+    ("GET", "/t/<slug>/questionnaires/jeux/<int:set_id>"): (
+        "/t/rennes/questionnaires/jeux/{set_id}",
+        territory_readers(200),
+    ),
+    ("POST", "/t/<slug>/questionnaires/jeux/<int:set_id>/titre"): (
+        "/t/rennes/questionnaires/jeux/{set_id}/titre",
+        territory_writers(422),
+    ),
+    ("POST", "/t/<slug>/questionnaires/jeux/<int:set_id>/questions"): (
+        "/t/rennes/questionnaires/jeux/{set_id}/questions",
+        territory_writers(422),
+    ),
+    ("GET", "/t/<slug>/questionnaires/jeux/<int:set_id>/questions/<key>"): (
+        "/t/rennes/questionnaires/jeux/{set_id}/questions/feeling_day",
+        territory_writers(200),
+    ),
+    ("POST", "/t/<slug>/questionnaires/jeux/<int:set_id>/questions/<key>"): (
+        "/t/rennes/questionnaires/jeux/{set_id}/questions/feeling_day",
+        territory_writers(422),
+    ),
+    ("POST", "/t/<slug>/questionnaires/jeux/<int:set_id>/questions/<key>/supprimer"): (
+        "/t/rennes/questionnaires/jeux/{set_id}/questions/nope/supprimer",
+        territory_writers(404),  # an unknown key: the allowed write removes nothing
+    ),
+    ("POST", "/t/<slug>/questionnaires/jeux/<int:set_id>/questions/<key>/deplacer"): (
+        "/t/rennes/questionnaires/jeux/{set_id}/questions/feeling_day/deplacer",
+        territory_writers(302),
+    ),
+    # Respondents: the questionnaire's code in the URL, no account.
+    ("GET", "/s/<code>"): ("/s/{survey_code}", everyone(200)),
+    ("GET", "/api/v1/territories/<slug>/surveys"): (
+        "/api/v1/territories/rennes/surveys",
+        everyone(200),
+    ),
+    ("GET", "/api/v1/surveys/<code>"): ("/api/v1/surveys/{survey_code}", everyone(200)),
+    ("PUT", "/api/v1/surveys/<code>/responses/<response_id>"): (
+        "/api/v1/surveys/{survey_code}/responses/{response_id}",
+        everyone(422),  # no answer to the required questions
+    ),
     ("GET", "/admin/categories"): ("/admin/categories", admin_only(200)),
     ("POST", "/admin/categories"): ("/admin/categories", admin_only(422)),
     ("GET", "/admin/categories/<int:category_id>"): ("/admin/categories/1", admin_only(200)),
@@ -464,7 +546,9 @@ def visitors(app, rennes, paris, runner, make_user, make_workshop):
         db.session.add(circuit)
         db.session.commit()
         circuit_id = circuit.id
+    survey_ids = _survey(app)
     ids = {
+        **survey_ids,
         "circuit_id": circuit_id,
         "action_id": action_id,
         "proposal_id": proposal_id,
@@ -477,6 +561,47 @@ def visitors(app, rennes, paris, runner, make_user, make_workshop):
         "other_pin_id": pins[1]["id"],
     }
     return clients, ids
+
+
+def _survey(app) -> dict:
+    """An open questionnaire of Rennes on the standard set, with one text to moderate."""
+    import uuid
+    from datetime import timedelta
+
+    from app.extensions import db
+    from app.models import Question, SurveyResponse, SurveyText, Territory, utcnow
+    from app.survey import questions, surveys
+    from app.survey.seed import seed_standard_set
+
+    with app.app_context():
+        rennes = db.session.scalar(db.select(Territory).where(Territory.slug == "rennes"))
+        today = utcnow().date()
+        made = surveys.create(
+            rennes, "Questionnaire", seed_standard_set(rennes), today - timedelta(days=2),
+            today + timedelta(days=30),
+        )  # fmt: skip
+        response = SurveyResponse(
+            id=uuid.uuid4(), survey_id=made.id, territory_id=rennes.id, answers={}
+        )
+        db.session.add(response)
+        db.session.flush()
+        text = SurveyText(
+            response_id=response.id, survey_id=made.id, territory_id=rennes.id,
+            question_key="comment", text="Texte",
+        )  # fmt: skip
+        db.session.add(text)
+        # A set no questionnaire asked: moving a question changes it in place.
+        free = questions.new_set(rennes, "Jeu libre")
+        for position, key in enumerate(("feeling_day", "comment")):
+            free.questions.append(Question(key=key, position=position, kind="text", label_fr=key))
+        db.session.commit()
+        return {
+            "survey_id": made.id,
+            "survey_code": made.code,
+            "set_id": free.id,
+            "text_id": text.id,
+            "response_id": str(uuid.uuid4()),
+        }
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
