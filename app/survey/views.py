@@ -58,21 +58,18 @@ def window_order(form, field) -> None:
         raise ValidationError(_("La fermeture suit l'ouverture."))
 
 
-class SurveyForm(FlaskForm):
-    title = StringField(_l("Titre"), validators=[DataRequired(), Length(max=200)])
-    question_set = SelectField(_l("Jeu de questions"), coerce=int)
-    opens_on = DateField(_l("Ouvre le"), validators=[DataRequired(), plausible_day])
-    closes_on = DateField(
-        _l("Ferme le (inclus)"), validators=[DataRequired(), plausible_day, window_order]
-    )
-
-
 class WindowForm(FlaskForm):
+    """What changes once made: the title and the window."""
+
     title = StringField(_l("Titre"), validators=[DataRequired(), Length(max=200)])
     opens_on = DateField(_l("Ouvre le"), validators=[DataRequired(), plausible_day])
     closes_on = DateField(
         _l("Ferme le (inclus)"), validators=[DataRequired(), plausible_day, window_order]
     )
+
+
+class SurveyForm(WindowForm):
+    question_set = SelectField(_l("Jeu de questions"), coerce=int)
 
 
 class SetForm(FlaskForm):

@@ -37,7 +37,8 @@ def code(app, rennes):
 
 
 @pytest.fixture
-def phone(browser):
+def respondent(browser):
+    """A phone (tests/e2e/test_phone.py) whose page must raise no script error."""
     page = new_phone(browser)
     yield page
     errors = page.errors
@@ -54,7 +55,8 @@ def choose(page, key: str, value: str) -> None:
     page.locator(f"input[name='q-{key}'][value='{value}']").check()
 
 
-def test_answer_place_a_pin_change_offline_and_reload(app, live_server, phone, code):
+def test_answer_place_a_pin_change_offline_and_reload(app, live_server, respondent, code):
+    phone = respondent
     phone.goto(f"{live_server}/s/{code}")
     expect(phone.locator("#survey-form")).to_be_visible()
     expect(phone.locator("#pin-map .leaflet-overlay-pane path").first).to_be_attached()
@@ -104,7 +106,8 @@ def test_answer_place_a_pin_change_offline_and_reload(app, live_server, phone, c
     assert len(responses(app)) == 1
 
 
-def test_the_page_fits_a_phone_and_says_when_it_opens(app, live_server, phone, rennes):
+def test_the_page_fits_a_phone_and_says_when_it_opens(app, live_server, respondent, rennes):
+    phone = respondent
     from app.survey import surveys
     from app.survey.seed import seed_standard_set
 
