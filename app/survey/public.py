@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import Forbidden
@@ -77,7 +85,7 @@ def survey_page(code: str):
             ],
             "pins": pinning.page_context(group),
         }
-    return render_template(
+    page = render_template(
         "survey/respond.html",
         survey=survey,
         state=state,
@@ -87,6 +95,10 @@ def survey_page(code: str):
         closed=groups.window_message(None, survey.closes_on),
         text_max=current_app.config["SURVEY_TEXT_MAX_LENGTH"],
     )
+    response = make_response(page)
+    # Its page token says when it was served: no shared cache hands one out again.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- API ---------------------------------------------------------------------------------------

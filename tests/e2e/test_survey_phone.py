@@ -12,6 +12,8 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Pin, SurveyResponse, SurveyText, Territory, utcnow
+from tests.e2e.axe import assert_no_axe_violations
+from tests.e2e.conftest import sign_in
 from tests.e2e.test_phone import new_phone
 
 SLOW = 20_000  # ms: the first send waits for the page token's 3 seconds
@@ -61,6 +63,7 @@ def test_answer_place_a_pin_change_offline_and_reload(app, live_server, responde
     expect(phone.locator("#survey-form")).to_be_visible()
     expect(phone.locator("#pin-map .leaflet-overlay-pane path").first).to_be_attached()
     expect(phone.locator("legend").first).to_contain_text("En journée")
+    assert_no_axe_violations(phone)
 
     choose(phone, "feeling_day", "rather_safe")
     choose(phone, "feeling_night", "rather_unsafe")
@@ -73,6 +76,7 @@ def test_answer_place_a_pin_change_offline_and_reload(app, live_server, responde
 
     phone.locator("#place-centre").tap()
     expect(phone.locator("#pin-sheet")).to_be_visible()
+    assert_no_axe_violations(phone)
     phone.locator("#pin-add").tap()
     expect(phone.locator("#pin-list li[data-state=sent]")).to_have_count(1, timeout=SLOW)
 
@@ -123,3 +127,16 @@ def test_the_page_fits_a_phone_and_says_when_it_opens(app, live_server, responde
     expect(phone.locator("#survey-state")).to_contain_text("Ce questionnaire ouvre le")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 360
+
+
+def test_coordinator_pages_pass_axe(app, live_server, page, make_user, code):
+    sign_in(page, live_server, make_user("coordinator", "rennes").email)
+    page.goto(f"{live_server}/t/rennes/questionnaires/")
+    expect(page.locator("table.data a")).to_have_count(1)
+    assert_no_axe_violations(page)
+    page.locator("table.data a").click()
+    expect(page.locator("#public-link")).to_contain_text(f"/s/{code}")
+    assert_no_axe_violations(page)
+    page.goto(f"{live_server}/t/rennes/questionnaires/jeux/1")
+    expect(page.locator("#frozen-note")).to_be_visible()
+    assert_no_axe_violations(page)
