@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Question, QuestionSet, Survey, SurveyResponse, SurveyText, Territory
+from app.models import Pin, Question, QuestionSet, Survey, SurveyResponse, SurveyText, Territory
 from tests.helpers import csrf_token, login, pin_body
 
 OPENS, CLOSES = date(2027, 1, 10), date(2027, 4, 15)
@@ -531,3 +531,15 @@ def test_coordinator_approves_and_rejects(app, client, clock, survey, coordinato
         coordinator.post(f"{url}/{text_id}", data={"decision": "x", "csrf_token": csrf}).status_code
         == 422
     )
+
+
+def test_moving_or_deleting_a_pin_after_closes_on_is_403(app, client, clock, survey):
+    body = pin_body()
+    assert client.post(f"/api/v1/groups/{survey['code']}/pins", json=body).status_code == 201
+    clock.at = datetime(2027, 4, 16, 8, tzinfo=UTC)  # the workshop is still "open": no sync
+    url = f"/api/v1/groups/{survey['code']}/pins/{body['id']}"
+    moved = client.patch(url, json={"time_of_day": "morning"})
+    assert moved.status_code == 403 and moved.get_json()["error"] == "workshop_closed"
+    assert client.delete(url).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Pin)) == 1

@@ -140,3 +140,24 @@ def test_coordinator_pages_pass_axe(app, live_server, page, make_user, code):
     page.goto(f"{live_server}/t/rennes/questionnaires/jeux/1")
     expect(page.locator("#frozen-note")).to_be_visible()
     assert_no_axe_violations(page)
+
+
+def test_offline_reload_keeps_the_page_and_the_answers(app, live_server, respondent, code):
+    """After one visit the service worker holds the page: offline, a reload shows it
+    with the answers kept, and they go once the network returns."""
+    phone = respondent
+    phone.goto(f"{live_server}/s/{code}")
+    expect(phone.locator("html")).to_have_attribute("data-sw", "ready", timeout=30_000)
+    choose(phone, "feeling_day", "very_safe")
+    choose(phone, "feeling_night", "rather_safe")
+    phone.context.set_offline(True)
+    phone.reload()
+    expect(phone.locator("input[name='q-feeling_day'][value='very_safe']")).to_be_checked()
+    phone.locator("#survey-send").tap()
+    expect(phone.locator("#survey-sync")).to_contain_text("pas de réseau", timeout=SLOW)
+    assert responses(app) == []
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(phone.locator("#survey-sync")).to_have_attribute("data-state", "sent", timeout=SLOW)
+    [sent] = responses(app)
+    assert sent == {"feeling_day": "very_safe", "feeling_night": "rather_safe"}
