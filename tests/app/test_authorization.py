@@ -546,7 +546,7 @@ def visitors(app, rennes, paris, runner, make_user, make_workshop):
         db.session.add(circuit)
         db.session.commit()
         circuit_id = circuit.id
-    survey_ids = _survey(app)
+    survey_ids = survey_rows(app)
     ids = {
         **survey_ids,
         "circuit_id": circuit_id,
@@ -563,7 +563,7 @@ def visitors(app, rennes, paris, runner, make_user, make_workshop):
     return clients, ids
 
 
-def _survey(app) -> dict:
+def survey_rows(app) -> dict:
     """An open questionnaire of Rennes on the standard set, with one text to moderate."""
     import uuid
     from datetime import timedelta

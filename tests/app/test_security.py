@@ -189,6 +189,7 @@ def bad_input_setup(app, client, make_workshop, make_user, make_token):
 
     from app.extensions import db
     from app.models import ApiToken, Category, Theme
+    from tests.app.test_authorization import survey_rows
     from tests.conftest import login, pin_body
 
     workshop = make_workshop()
@@ -198,8 +199,14 @@ def bad_input_setup(app, client, make_workshop, make_user, make_token):
     admin = make_user("admin")
     other = make_user("coordinator", "rennes")  # whose password the admin pages reset
     make_token(other)
+    survey = survey_rows(app)
     with app.app_context():
         values = {
+            "survey_id": str(survey["survey_id"]),
+            "text_id": str(survey["text_id"]),
+            "set_id": str(survey["set_id"]),
+            "key": "feeling_day",
+            "response_id": survey["response_id"],
             "slug": "rennes",
             "code": code,
             "workshop_id": str(workshop["id"]),

@@ -3,6 +3,7 @@ in the territory's time zone, idempotent responses, bot resistance, free text.""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -543,3 +544,21 @@ def test_moving_or_deleting_a_pin_after_closes_on_is_403(app, client, clock, sur
     assert client.delete(url).status_code == 403
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Pin)) == 1
+
+
+def test_bad_bodies_never_answer_5xx(app, client, clock, survey):
+    from tests.app.test_security import BAD_BODIES
+
+    url = f"/api/v1/surveys/{survey['code']}/responses/{uuid.uuid4()}"
+    token = token_for(client, clock, survey["code"])
+    bodies = [
+        *BAD_BODIES.values(),
+        json.dumps({"answers": {"comment": "a\u0000b"}, "token": token}),
+        json.dumps({"answers": {"feeling_day": "very_safe", "feeling_night": 12}, "token": token}),
+        '{"answers": {"places": [1, null]}, "other": {"safer": 5}, "token": 7}',
+    ]
+    for body in bodies:
+        response = client.put(url, data=body, content_type="application/json")
+        assert 400 <= response.status_code < 500, (body[:60], response.status_code)
+        assert set(response.get_json()) == {"error", "message", "fields"}
+    assert stored(app) == []
