@@ -195,6 +195,7 @@ if (mapQuestion) {
 
 store = new SurveyStore({
   code: ctx.code, api: ctx.api, token: ctx.token, minSeconds: ctx.min_seconds, text, onChange: render,
+  onOtherTab: (record) => fillForm(record.answers, record.other),
 });
 fillForm(store.record.answers, store.record.other);
 form.addEventListener("change", () => {

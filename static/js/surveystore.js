@@ -6,7 +6,8 @@
 //
 // States: draft (never submitted) → pending (to send; network errors, 5xx, 429 wait with
 // a backoff, the `online` event retries at once) → sent (the server has revision
-// [sentRev]); a change after sending makes it pending again. 422: refused, with the
+// [sentRev]); a change after sending makes it pending again. Two tabs share the record:
+// the last change wins, and each tab shows it (the `storage` event). 422: refused, with the
 // server's message per question, until the next change; 403: closed, kept here.
 //
 // The page token (signed by the server with the time it served the page) is refused
@@ -21,7 +22,7 @@ const MAX_DELAY = 30000;
 const DEBOUNCE = 600;
 
 export class SurveyStore {
-  constructor({ code, api, token, minSeconds, text, onChange }) {
+  constructor({ code, api, token, minSeconds, text, onChange, onOtherTab }) {
     this.key = `ressenti:survey:${code}`;
     this.api = api;
     this.token = token;
@@ -39,6 +40,15 @@ export class SurveyStore {
     };
     this.write();
     window.addEventListener("online", () => this.retryNow());
+    // Another tab of this browser changed the answers: take its record (same UUID).
+    window.addEventListener("storage", (event) => {
+      const record = event.key === this.key ? this.read() : null;
+      if (!record) return;
+      this.record = record;
+      if (onOtherTab) onOtherTab(record);
+      this.onChange();
+      if (this.state() === "pending") this.schedule(DEBOUNCE);
+    });
   }
 
   read() {

@@ -161,3 +161,21 @@ def test_offline_reload_keeps_the_page_and_the_answers(app, live_server, respond
     expect(phone.locator("#survey-sync")).to_have_attribute("data-state", "sent", timeout=SLOW)
     [sent] = responses(app)
     assert sent == {"feeling_day": "very_safe", "feeling_night": "rather_safe"}
+
+
+def test_two_tabs_share_one_response(app, live_server, respondent, code):
+    first = respondent
+    second = first.context.new_page()
+    for page in (first, second):
+        page.goto(f"{live_server}/s/{code}")
+        expect(page.locator("#survey-form")).to_be_visible()
+    choose(first, "feeling_day", "very_safe")
+    choose(first, "feeling_night", "very_safe")
+    first.locator("#survey-send").tap()
+    expect(second.locator("input[name='q-feeling_day'][value='very_safe']")).to_be_checked()
+    choose(second, "feeling_night", "very_unsafe")
+    expect(first.locator("input[name='q-feeling_night'][value='very_unsafe']")).to_be_checked()
+    for page in (first, second):
+        expect(page.locator("#survey-sync")).to_have_attribute("data-state", "sent", timeout=SLOW)
+    [sent] = responses(app)
+    assert sent == {"feeling_day": "very_safe", "feeling_night": "very_unsafe"}
