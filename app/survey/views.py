@@ -99,20 +99,22 @@ def signed_in_only():
     return None
 
 
-def _survey(slug: str, survey_id: int, roles: tuple[str, ...]) -> tuple[Territory, Survey]:
+def _owned(slug: str, model, row_id: int, roles: tuple[str, ...]):
+    """The territory and one of its rows (a questionnaire, a question set), for a user
+    with one of ``roles`` there; 404 for a row of another territory."""
     territory = access.territory_for(slug, *roles)
-    survey = db.session.get(Survey, survey_id)
-    if survey is None or survey.territory_id != territory.id:
+    row = db.session.get(model, row_id)
+    if row is None or row.territory_id != territory.id:
         abort(404)
-    return territory, survey
+    return territory, row
+
+
+def _survey(slug: str, survey_id: int, roles: tuple[str, ...]) -> tuple[Territory, Survey]:
+    return _owned(slug, Survey, survey_id, roles)
 
 
 def _set(slug: str, set_id: int, roles: tuple[str, ...]) -> tuple[Territory, QuestionSet]:
-    territory = access.territory_for(slug, *roles)
-    question_set = db.session.get(QuestionSet, set_id)
-    if question_set is None or question_set.territory_id != territory.id:
-        abort(404)
-    return territory, question_set
+    return _owned(slug, QuestionSet, set_id, roles)
 
 
 def _set_choices(territory: Territory) -> list[tuple[int, str]]:
