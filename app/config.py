@@ -70,6 +70,7 @@ class Defaults:
     ROUTE_BANDWIDTH_M = 150.0  # kernel radius of the densities along the streets
     ROUTE_SNAP_M = 250.0  # a place further than this from a walkable street: 422
     ROUTE_RATE_PER_CLIENT = (60, 60)  # anonymous route requests per (count, seconds)
+    ROUTE_COST_SETS = 64  # stored edge-cost sets per territory (least recent dropped)
     JSON_SORT_KEYS = False
 
 

@@ -174,7 +174,7 @@ def time_networkx(params: dict, chosen, alpha: float, beta: float) -> tuple[floa
         rows = conn.execute(
             "SELECT e.source, e.target, e.length_m, c.unsafe, c.safe FROM route_edge e "
             "JOIN route_edge_cost c ON c.edge_id = e.id JOIN route_cost r ON r.id = c.cost_id "
-            "WHERE r.basis = 'public' AND r.time_of_day = 'all' AND r.workshops = ''"
+            "WHERE r.basis = 'public' AND r.time_of_day = 'all' AND r.workshops LIKE ';%'"
         ).fetchall()
     source, target, length, unsafe, safe = (np.array(v) for v in zip(*rows, strict=True))
     cost = perception_cost(length, unsafe, safe, alpha, beta)
