@@ -77,6 +77,8 @@ def routes(slug: str):
     if len(set(workshops)) > MAX_WORKSHOPS:
         errors["workshop"] = _("Au plus %(count)d ateliers.", count=MAX_WORKSHOPS)
     weights = {name: _weight(name, errors) for name in WEIGHT_RANGES}
+    if request.args.get("full", "0") not in ("0", "1", "true", "false"):
+        errors["full"] = _("Valeur 0 ou 1 attendue.")
     if errors:
         raise ValidationError(errors, _("Itinéraire impossible à calculer."))
     full = request.args.get("full", "0") in ("1", "true")

@@ -337,6 +337,7 @@ def test_the_public_route_follows_a_released_cluster_and_ignores_unreleased_pins
         ({"workshop": "999"}, "workshop"),
         ({"via": ";".join(["-1.5,48.2"] * 9)}, "via"),
         ({"colour": "red"}, "colour"),
+        ({"full": "2"}, "full"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(client, grid_city, params, field):
