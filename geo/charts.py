@@ -37,8 +37,10 @@ class Bar:
 
 @dataclass(frozen=True)
 class Group:
-    """Bars under an optional heading (a quartier, a gender…); ``note`` replaces the bars
-    when the group is withheld whole."""
+    """Bars under an optional heading (a quartier, a gender…).
+
+    ``note`` replaces the bars when the group is withheld whole.
+    """
 
     heading: str | None
     bars: Sequence[Bar]
@@ -46,7 +48,7 @@ class Group:
 
 
 def value_text(bar: Bar, withheld: str, percent: str = "{} %") -> str:
-    """What is written on a bar: ``"42 · 31 %"``, ``"42"``, or the withheld text."""
+    """Return what is written on a bar: ``"42 · 31 %"``, ``"42"``, or the withheld text."""
     if bar.count is None:
         return withheld
     if bar.share is None:
@@ -63,11 +65,12 @@ def bar_chart(
     percent: str = "{} %",
     chart_id: str = "chart",
 ) -> str:
-    """An SVG document (a string) of horizontal bars, one group after the other.
+    """Return an SVG document (a string) of horizontal bars, one group after the other.
 
     Bars are scaled to the largest count of the chart (or to shares when every shown bar
     has one, so that groups of different sizes compare). ``percent`` formats a share in
-    whole percent (``"{} %"`` in French, ``"{}%"`` in English)."""
+    whole percent (``"{} %"`` in French, ``"{}%"`` in English).
+    """
     shown = [b for g in groups for b in g.bars if b.count is not None]
     by_share = bool(shown) and all(b.share is not None for b in shown)
     top = max((b.share if by_share else max(b.count, 0)) for b in shown) if shown else 0
@@ -133,7 +136,7 @@ def bar_chart(
 
 
 def _colour(colour: str) -> str:
-    """A ``#rrggbb`` colour, or the default (the colour is never user text, but check)."""
+    """Return a ``#rrggbb`` colour, or the default (never user text, but checked)."""
     ok = (
         len(colour) == 7
         and colour[0] == "#"

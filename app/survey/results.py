@@ -34,17 +34,19 @@ from app.models import (
 )
 from app.survey import release as survey_release
 from app.survey.seed import GENDER_KEY
+from geo.charts import Bar, Group, bar_chart
 from geo.privacy import display_threshold
 
 # Noisy counts are stated from 3 noise deviations (and k), as the pins' release does: a
 # count nobody gave shows under 1 % of the time; post-processing, it costs no privacy.
 Z = 3.0
+MAX_ID = 2**31 - 1  # PostgreSQL integer: a larger id names no questionnaire
 
 
 def survey_for(slug: str, survey_id: int) -> tuple[Territory, Survey]:
     """The territory and its questionnaire; 404 when either is unknown (or they differ)."""
     territory = db.session.scalar(sa.select(Territory).where(Territory.slug == slug))
-    survey = db.session.get(Survey, survey_id)
+    survey = db.session.get(Survey, survey_id) if 0 < survey_id <= MAX_ID else None
     if territory is None or survey is None or survey.territory_id != territory.id:
         abort(404)
     return territory, survey
@@ -334,15 +336,11 @@ def _percent() -> str:
 
 
 def _bars(answers: list[dict]) -> list:
-    from geo.charts import Bar
-
     return [Bar(a["label"], a["count"], a["share"]) for a in answers]
 
 
 def question_charts(made: Results, question: dict) -> dict:
     """The SVG charts of one question: ``overall`` and one per breakdown key."""
-    from geo.charts import Group, bar_chart
-
     withheld = _("< %(k)d", k=made.k)
     options = {"withheld": withheld, "percent": _percent()}
     charts = {
@@ -376,8 +374,6 @@ def question_charts(made: Results, question: dict) -> dict:
 
 def times_chart(made: Results) -> str | None:
     """Pins by time of day, unsafe and safe."""
-    from geo.charts import Bar, Group, bar_chart
-
     if made.times is None:
         return None
     groups = []
