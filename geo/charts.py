@@ -17,12 +17,12 @@ from xml.sax.saxutils import escape, quoteattr
 
 WIDTH = 360
 MARGIN = 8
-LABEL_SIZE = 13
-HEADING_SIZE = 14
-LINE = 17  # a label line
+LABEL_SIZE = 14
+HEADING_SIZE = 15
+LINE = 18  # a label line
 BAR = 20
 GAP = 8
-WRAP = 46  # characters of a label line at 13 px over 344 units
+WRAP = 42  # characters of a label line at 14 px over 344 units
 VALUE_ROOM = 96  # room kept right of the longest bar for its value
 
 

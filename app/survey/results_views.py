@@ -21,6 +21,7 @@ from app import access, audit, openapi, ratelimit
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import QuestionSet, Survey, SurveyResponse, SurveyText
+from app.survey import release as survey_release
 from app.survey import results as survey_results
 from geo import export
 
@@ -267,3 +268,33 @@ def responses_csv(slug: str, survey_id: int):
             "Content-Disposition": f"attachment; filename=reponses-questionnaire-{survey.id}.csv"
         },
     )
+
+
+# -- what other pages show of questionnaires (lower packages may not import this one) ------
+
+
+@bp.app_template_global("survey_privacy")
+def survey_privacy() -> dict:
+    """The privacy page's questionnaire section: the settings, the ε bound per response
+    and, per released questionnaire, its releases and the ε spent so far."""
+    return {
+        "settings": survey_release.settings(),
+        "bound": survey_release.epsilon_bound(),
+        "surveys": survey_release.spent_per_survey(),
+    }
+
+
+@bp.app_template_global("survey_synthesis")
+def survey_synthesis(workshop) -> dict | None:
+    """The synthesis section of a questionnaire's workshop (the report checks that its
+    reader is staff): exact results and their charts; None for other workshops."""
+    survey = db.session.scalar(sa.select(Survey).where(Survey.workshop_id == workshop.id))
+    if survey is None:
+        return None
+    made = survey_results.results(workshop.territory, survey, exact=True)
+    return {
+        "survey": survey,
+        "made": made,
+        "charts": {q["key"]: survey_results.question_charts(made, q) for q in made.questions},
+        "times_chart": survey_results.times_chart(made),
+    }

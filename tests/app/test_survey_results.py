@@ -331,3 +331,27 @@ def test_demo_questionnaire_is_open_plausible_released_and_seeded_once(app, runn
             for g in ("woman", "man")
         }
         assert share["woman"] > share["man"]
+
+
+def test_privacy_page_shows_the_survey_epsilon(app, client, make_survey):
+    survey_id = make_survey(MANY, title="Édition <2026>")
+    _release(app, survey_id, final=False)
+    html = client.get("/confidentialite").get_data(as_text=True)
+    section = html[html.index('id="questionnaires"') :]
+    assert "ε ≤ 6" in section and "Édition &lt;2026&gt;" in section
+    assert re.search(r"<td>1</td><td>1,5</td>", section)
+
+
+def test_synthesis_of_a_questionnaire_has_its_results(app, client, make_survey, make_user):
+    from app.models import Survey
+
+    survey_id = make_survey(MANY, texts=[({"gender": "woman"}, {"comment": "Un texte validé"})])
+    with app.app_context():
+        workshop_id = db.session.get(Survey, survey_id).workshop_id
+    _staff(client, make_user)
+    html = client.get(f"/t/rennes/ateliers/{workshop_id}/synthese").get_data(as_text=True)
+    section = html[html.index('id="questionnaire"') :]
+    assert "77 répondants" in section and section.count("<svg") >= 5
+    assert "Un texte validé" in section
+    pdf = client.get(f"/t/rennes/ateliers/{workshop_id}/synthese.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
