@@ -20,7 +20,7 @@ from flask_login import current_user
 from app import access, audit, openapi, ratelimit
 from app.errors import ValidationError
 from app.extensions import db
-from app.models import QuestionSet, Survey, SurveyResponse, SurveyText
+from app.models import QuestionSet, Survey, SurveyRelease, SurveyResponse, SurveyText
 from app.survey import release as survey_release
 from app.survey import results as survey_results
 from geo import export
@@ -298,3 +298,13 @@ def survey_synthesis(workshop) -> dict | None:
         "charts": {q["key"]: survey_results.question_charts(made, q) for q in made.questions},
         "times_chart": survey_results.times_chart(made),
     }
+
+
+@bp.app_template_global("surveys_with_results")
+def surveys_with_results(territory) -> list[Survey]:
+    """The territory's questionnaires whose results the current reader may open: those
+    with a public release, every one for the territory's staff."""
+    query = sa.select(Survey).where(Survey.territory_id == territory.id)
+    if not access.staff(territory):
+        query = query.where(sa.exists().where(SurveyRelease.survey_id == Survey.id))
+    return list(db.session.scalars(query.order_by(Survey.opens_on.desc(), Survey.id)))

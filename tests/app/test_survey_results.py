@@ -355,3 +355,14 @@ def test_synthesis_of_a_questionnaire_has_its_results(app, client, make_survey, 
     assert "Un texte validé" in section
     pdf = client.get(f"/t/rennes/ateliers/{workshop_id}/synthese.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_territory_page_links_released_results(app, client, make_survey, make_user):
+    hidden = make_survey(MANY, title="Pas encore publié")
+    shown = make_survey(MANY, title="Publié")
+    _release(app, shown, final=False)
+    html = client.get("/t/rennes").get_data(as_text=True)
+    assert f"/t/rennes/questionnaires/{shown}/resultats" in html
+    assert f"/t/rennes/questionnaires/{hidden}/resultats" not in html
+    _staff(client, make_user, "police")
+    assert f"/questionnaires/{hidden}/resultats" in client.get("/t/rennes").get_data(as_text=True)
