@@ -104,19 +104,8 @@ def _pair(slug: str):
     return territory, first, second
 
 
-RESULTS = {
-    openapi.JSON: {
-        "type": "object",
-        "required": ["survey", "exact", "respondents", "questions"],
-        "properties": {
-            "exact": {"type": "boolean"},
-            "k": {"type": "integer", "nullable": True},
-            "respondents": {"type": "integer", "nullable": True},
-            "questions": {"type": "array", "items": {"type": "object"}},
-            "pins_by_time": {"type": "object", "nullable": True},
-        },
-    }
-}
+RESULTS = {openapi.JSON: openapi.ref("SurveyResults")}
+COMPARISON = {openapi.JSON: openapi.ref("SurveyComparison")}
 PAIR_PARAMS = (
     openapi.query("a", openapi.text(pattern=r"^\d+$"), "First questionnaire.", required=True),
     openapi.query("b", openapi.text(pattern=r"^\d+$"), "Second questionnaire.", required=True),
@@ -133,7 +122,9 @@ def results_api(slug: str, survey_id: int):
 
 
 @bp.get(f"{API}/compare")
-@openapi.operation(tag="surveys", params=PAIR_PARAMS, secured="optional")
+@openapi.operation(
+    tag="surveys", params=PAIR_PARAMS, responses={200: COMPARISON}, secured="optional"
+)
 def compare_api(slug: str):
     """Two editions of a questionnaire compared question by question (shares per answer)."""
     territory, first, second = _pair(slug)
