@@ -1,7 +1,8 @@
 """Horizontal bar charts as SVG, drawn on the server for the results of questionnaires.
 
 Readable on a phone and on paper: the picture is 360 units wide (it scales to its box),
-each label sits on its own line above its bar, the count and share are written on the
+each label sits on its own line above its bar (pages size it with
+``width: 100%; height: auto``), the count and share are written on the
 bar, text is dark on light. A withheld count (``None``) is drawn as its text (e.g.
 ``"< 3"``) with no bar at all, so neither its length nor a gap tells its size. Labels are
 user-editable text: every string is escaped for XML here. Accessible: ``role="img"``,
@@ -125,7 +126,7 @@ def bar_chart(
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="bar-chart" role="img" '
-        f'viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet" '
+        f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
         f"aria-label={quoteattr(title)} aria-describedby={quoteattr(desc_id)} "
         f"font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\">"
         f'<title id="{escape(title_id)}">{escape(title)}</title>'

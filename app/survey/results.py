@@ -361,7 +361,8 @@ def question_charts(made: Results, question: dict) -> dict:
                 else _("Moins de %(k)d répondants : non publié.", k=made.k),
             )
             for row in part["rows"]
-            if made.exact or row["key"] != survey_release.NOT_ANSWERED
+            # Rows nobody is in (staff) and the "not answered" row (public) say nothing.
+            if row["n"] != 0 and (made.exact or row["key"] != survey_release.NOT_ANSWERED)
         ]
         charts[part["key"]] = bar_chart(
             _("%(question)s — selon : %(by)s", question=question["label"], by=part["label"]),

@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -355,6 +357,7 @@ def test_synthesis_of_a_questionnaire_has_its_results(app, client, make_survey, 
     assert "Un texte validé" in section
     pdf = client.get(f"/t/rennes/ateliers/{workshop_id}/synthese.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    (Path(tempfile.gettempdir()) / "survey-synthesis.pdf").write_bytes(pdf.data)
 
 
 def test_territory_page_links_released_results(app, client, make_survey, make_user):
@@ -366,3 +369,44 @@ def test_territory_page_links_released_results(app, client, make_survey, make_us
     assert f"/t/rennes/questionnaires/{hidden}/resultats" not in html
     _staff(client, make_user, "police")
     assert f"/questionnaires/{hidden}/resultats" in client.get("/t/rennes").get_data(as_text=True)
+
+
+def test_attacker_keeping_every_release_of_an_open_questionnaire(app, client, make_survey):
+    """An attacker who stores each public answer while the questionnaire is open gets at
+    most ``interim_max`` interim releases (overall figures only), then the final one: a
+    third interim release is never made, and what the releases cost adds up to the bound
+    the privacy page states."""
+    from app.models import Survey, SurveyRelease, utcnow
+    from app.survey import release
+
+    survey_id = make_survey(MANY, window=(TODAY, TODAY + timedelta(days=60)))
+    url = f"/api/v1/territories/rennes/surveys/{survey_id}/results"
+    kept = []
+    now = utcnow()
+    for day in (0, 1, 15, 16, 30, 45):
+        with app.app_context():
+            for survey, final in release.due(now + timedelta(days=day)):
+                release.make_release(survey, final=final, now=now + timedelta(days=day))
+            db.session.commit()
+        body = client.get(url).get_json()
+        _assert_nothing_under_k(body)
+        assert all(part == [] for part in (q["by"] for q in body["questions"]))
+        kept.append(body["release"]["made_at"])
+    assert len(set(kept)) == app.config["SURVEY_RELEASE"]["interim_max"]
+    with app.app_context():
+        survey = db.session.get(Survey, survey_id)
+        spent = db.session.scalar(sa.select(sa.func.sum(SurveyRelease.epsilon)))
+        settings = app.config["SURVEY_RELEASE"]
+        assert spent == pytest.approx(settings["interim_max"] * settings["interim_epsilon"])
+        assert spent + settings["final_epsilon"] == pytest.approx(release.epsilon_bound())
+        assert not release.closed(survey, now + timedelta(days=45))
+
+
+def test_results_page_in_english(app, client, make_survey, make_user):
+    survey_id = make_survey(MANY)
+    _staff(client, make_user)
+    client.get("/lang/en")
+    html = client.get(f"/t/rennes/questionnaires/{survey_id}/resultats").get_data(as_text=True)
+    assert "Results: Questionnaire" in html
+    assert "In the evening and at night, do you feel safe in your neighbourhood?" in html
+    assert "40 · 53%" in html

@@ -56,7 +56,7 @@ def test_accessible_and_sized_for_a_phone():
     desc = root.find(f"{SVG}desc").text
     assert "Femmes" in desc and "A : 3." in desc and "Moins de 3" in desc
     assert root.get("viewBox").startswith("0 0 360 ")
-    assert root.get("width") == "100%"
+    assert root.get("width") == "360" and root.get("height") == root.get("viewBox").split()[3]
 
 
 def test_long_labels_wrap_and_values_stay_inside():
