@@ -275,14 +275,19 @@ def demo_load(ctx: click.Context, no_survey: bool) -> None:
     else:
         click.echo(f"rennes: demo workshop created with {len(workshop.groups)} tables.")
     if not no_survey:
-        survey = seed_demo_survey(places.get_territory("rennes"))
-        if survey is None:
+        editions = seed_demo_survey(places.get_territory("rennes"))
+        if editions is None:
             click.echo("rennes: demo questionnaire already there, nothing to do.")
-        else:  # open: its first interim release, and its pins' release
-            survey_release.make_release(survey, final=False)
-            release.make_release(survey.workshop)
+        else:  # last year's, closed: its final release; this year's: an interim one
+            previous, current = editions
+            survey_release.make_release(previous, final=True)
+            survey_release.make_release(current, final=False)
+            release.make_release(current.workshop)  # the map question's pins
             db.session.commit()
-            click.echo(f"rennes: demo questionnaire created with {RESPONSES} responses.")
+            click.echo(
+                f"rennes: demo questionnaire created with {RESPONSES} responses "
+                f"(and last year's edition, closed)."
+            )
 
 
 release_cli = AppGroup("release", help="The public release (noisy counts, DESIGN §6).")

@@ -11,7 +11,7 @@ unsafe). Residents live mostly in the three quartiers of the demo workshop.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import sqlalchemy as sa
@@ -43,6 +43,7 @@ from app.workshops.demo import DEMO_QUARTIERS, TIMES, _street_points
 from app.workshops.groups import new_join_code
 
 DEMO_SURVEY_TITLE = "Questionnaire sur le sentiment de sécurité — Rennes (démo)"
+PREVIOUS_TITLE = "Questionnaire sur le sentiment de sécurité — Rennes {year} (démo)"
 RESPONSES = 300
 # Residents' quartiers: the demo workshop's three first (by code), the others share the rest.
 HOME_WEIGHTS = {"Q.11": 0.30, "Q.12": 0.22, "Q.8": 0.18}
@@ -72,24 +73,51 @@ COMMENTS = (
 
 
 def seed_demo_survey(territory: Territory, responses: int = RESPONSES, seed: int = 2025):
-    """Create the open demo questionnaire unless it exists; return it (None when it
-    existed). Its window runs from two weeks ago to a month from now. The caller commits."""
+    """Create the open demo questionnaire unless it exists, and its previous edition
+    (closed, January to mid-April last year, a little less safe at night, no pins) to
+    compare with; return ``(previous, current)`` (None when they existed). The current
+    window runs from two weeks ago to a month from now. The caller commits."""
     if db.session.scalar(sa.select(Survey.id).where(Survey.title == DEMO_SURVEY_TITLE)):
         return None
-    rng = np.random.default_rng(seed)
+    now = utcnow()
+    last_year = now.year - 1
+    previous = _edition(
+        territory,
+        PREVIOUS_TITLE.format(year=last_year),
+        datetime(last_year, 1, 6, 9, tzinfo=UTC),
+        datetime(last_year, 4, 15, 20, tzinfo=UTC),
+        responses,
+        np.random.default_rng(seed - 1),
+        shift=0.25,
+        pins=False,
+    )
+    current = _edition(
+        territory,
+        DEMO_SURVEY_TITLE,
+        now - timedelta(days=14),
+        now + timedelta(days=30),
+        responses,
+        np.random.default_rng(seed),
+    )
+    return previous, current
+
+
+def _edition(territory, title, opened, closes, responses, rng, shift=0.0, pins=True) -> Survey:
+    """One edition on the standard set: closed when ``closes`` has passed, else open."""
+    now = utcnow()
     question_set = seed_standard_set(territory)
     quartiers = list(territory.quartiers)
     demo_quartiers = [q for q in quartiers if q.code in DEMO_QUARTIERS] or quartiers
-    now = utcnow()
-    opened = now - timedelta(days=14)
+    closed = closes < now
     workshop = Workshop(
         territory=territory,
         kind="questionnaire",
-        title=DEMO_SURVEY_TITLE,
-        edition=str(now.year),
+        title=title,
+        edition=str(opened.year),
         held_on=opened.date(),
-        status="open",
+        status="closed" if closed else "open",
         opened_at=opened,
+        closed_at=closes if closed else None,
         quartiers=demo_quartiers,
     )
     group = WorkshopGroup(territory_id=territory.id, name="En ligne", join_code=new_join_code())
@@ -101,18 +129,20 @@ def seed_demo_survey(territory: Territory, responses: int = RESPONSES, seed: int
         workshop_id=workshop.id,
         question_set_id=question_set.id,
         code=group.join_code,
-        title=DEMO_SURVEY_TITLE,
+        title=title,
         opens_on=opened.date(),
-        closes_on=(now + timedelta(days=30)).date(),
+        closes_on=closes.date(),
     )
     db.session.add(survey)
     db.session.flush()
-    points = _street_points(territory, demo_quartiers, responses, rng)
+    points = _street_points(territory, demo_quartiers, responses, rng) if pins else None
     categories = db.session.scalars(
         sa.select(Category).where(Category.code != "other").order_by(Category.id)
     ).all()
-    for number in range(responses):
-        _respond(survey, workshop, group, quartiers, categories, points, rng, opened, number)
+    span = min(closes, now) - opened
+    for _number in range(responses):
+        created = opened + span * float(rng.uniform(0.01, 0.99))
+        _respond(survey, workshop, group, quartiers, categories, points, rng, created, shift)
     return survey
 
 
@@ -127,7 +157,7 @@ def _scale(score: float, keys: tuple[str, ...]) -> str:
     return keys[int(np.clip(np.floor(score + 1.0), 0, 3))]
 
 
-def _respond(survey, workshop, group, quartiers, categories, points, rng, opened, number):
+def _respond(survey, workshop, group, quartiers, categories, points, rng, created, shift):
     territory_id = survey.territory_id
     resident = rng.random() < 0.8
     answers: dict = {RESIDENCE_KEY: "resident" if resident else "user"}
@@ -142,7 +172,7 @@ def _respond(survey, workshop, group, quartiers, categories, points, rng, opened
     if rng.random() < 0.9:  # the profile is optional
         answers[GENDER_KEY] = gender
         answers[AGE_KEY] = age
-    latent = rng.normal(0.0, 0.8)
+    latent = rng.normal(shift, 0.8)
     latent += QUARTIER_SHIFT.get(home.code, 0.0) if home else -0.1
     latent += {"woman": 0.45, "other": 0.3}.get(gender, 0.0)
     latent += 0.2 if age in ("60_74", "75_plus") else 0.0
@@ -157,7 +187,6 @@ def _respond(survey, workshop, group, quartiers, categories, points, rng, opened
         if rng.random() < np.clip(p, 0.05, 0.9):
             safer.append(option["key"])
     response_id = uuid.UUID(bytes=rng.bytes(16), version=4)
-    created = opened + timedelta(minutes=int(rng.integers(60, 14 * 24 * 60 - 60)))
     texts = []
     if rng.random() < 0.05:
         safer.append("other")
@@ -166,7 +195,8 @@ def _respond(survey, workshop, group, quartiers, categories, points, rng, opened
         answers["safer"] = safer
     if rng.random() < 0.12:
         texts.append(("comment", str(rng.choice(COMMENTS))))
-    answers["places"] = _pins(workshop, group, categories, points, rng, night, created)
+    if points is not None:
+        answers["places"] = _pins(workshop, group, categories, points, rng, night, created)
     db.session.add(
         SurveyResponse(
             id=response_id,

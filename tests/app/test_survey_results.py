@@ -306,17 +306,24 @@ def test_other_territory_questionnaire_is_404(app, client, make_survey, paris):
 def test_demo_questionnaire_is_open_plausible_released_and_seeded_once(app, runner, rennes):
     from app.models import Pin, Survey, SurveyRelease, SurveyResponse
     from app.survey import release
+    from app.survey.demo import DEMO_SURVEY_TITLE
 
     out = runner.invoke(args=["demo", "load"]).output
     assert "demo questionnaire created with 300 responses" in out
     again = runner.invoke(args=["demo", "load"]).output
     assert "demo questionnaire already there" in again
     with app.app_context():
-        survey = db.session.scalar(sa.select(Survey))
+        survey = db.session.scalar(sa.select(Survey).where(Survey.title == DEMO_SURVEY_TITLE))
+        previous = db.session.scalar(sa.select(Survey).where(Survey.id != survey.id))
         assert survey.opens_on <= TODAY <= survey.closes_on
         assert survey.workshop.status == "open" and survey.workshop.kind == "questionnaire"
-        assert db.session.scalar(sa.select(sa.func.count(SurveyResponse.id))) == 300
-        assert db.session.scalar(sa.select(sa.func.count(SurveyRelease.id))) == 1
+        assert previous.workshop.status == "closed" and previous.closes_on < TODAY
+        assert previous.question_set.lineage == survey.question_set.lineage
+        responses = sa.select(sa.func.count(SurveyResponse.id))
+        assert db.session.scalar(responses.where(SurveyResponse.survey_id == survey.id)) == 300
+        assert db.session.scalar(responses) == 600
+        finals = db.session.execute(sa.select(SurveyRelease.survey_id, SurveyRelease.final))
+        assert sorted(finals) == sorted([(survey.id, False), (previous.id, True)])
         pins = db.session.scalar(
             sa.select(sa.func.count(Pin.id)).where(Pin.workshop_id == survey.workshop_id)
         )
@@ -333,6 +340,22 @@ def test_demo_questionnaire_is_open_plausible_released_and_seeded_once(app, runn
             for g in ("woman", "man")
         }
         assert share["woman"] > share["man"]
+        before = release.exact_tables(previous)["questions"]["feeling_night"]["overall"]
+        assert sum(before[unsafe]) > sum(night["overall"][unsafe])  # better this year
+        # The public sees last year's final release with its breakdowns.
+        from app.survey import results
+
+        public = results.results(survey.workshop.territory, previous, exact=False)
+        woman = next(
+            row
+            for q in public.questions
+            if q["key"] == "feeling_night"
+            for part in q["by"]
+            if part["key"] == "gender"
+            for row in part["rows"]
+            if row["key"] == "woman"
+        )
+        assert woman["n"] is not None
 
 
 def test_privacy_page_shows_the_survey_epsilon(app, client, make_survey):

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Survey, SurveyText
+from app.survey.demo import DEMO_SURVEY_TITLE
 from tests.e2e.axe import assert_no_axe_violations
 from tests.e2e.conftest import PHONE
 from tests.helpers import PASSWORD
@@ -21,7 +22,7 @@ def _demo(app, runner) -> int:
     out = runner.invoke(args=["demo", "load"]).output
     assert "demo questionnaire created with 300 responses" in out, out
     with app.app_context():
-        return db.session.scalar(sa.select(Survey.id))
+        return db.session.scalar(sa.select(Survey.id).where(Survey.title == DEMO_SURVEY_TITLE))
 
 
 def test_public_results_on_a_phone(app, runner, rennes, live_server, browser):
@@ -74,4 +75,26 @@ def test_coordinator_reads_exact_counts_and_free_text(
     page.locator("#question-feeling_night details summary").first.click()
     expect(page.locator("#question-feeling_night details svg").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
+
+
+def test_public_last_edition_and_comparison_on_a_phone(app, runner, rennes, live_server, browser):
+    """Last year's edition is released in full: the night-time feeling by gender shows;
+    the two editions compare side by side within the phone's width."""
+    current = _demo(app, runner)
+    with app.app_context():
+        previous = db.session.scalar(sa.select(Survey.id).where(Survey.id != current))
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(f"{live_server}/t/rennes/questionnaires/{previous}/resultats")
+    night = page.locator("#night-title + p + figure svg.bar-chart")
+    expect(night).to_be_visible()
+    assert "Femme" in night.get_attribute("aria-label") or "Femme" in night.inner_html()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.locator("a", has_text="Comparer avec").first.click()
+    expect(page.locator("h1")).to_have_text("Comparer deux éditions")
+    expect(page.locator("table.compare tbody").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_no_axe_violations(page)
+    page.screenshot(path="/tmp/survey-compare-phone.png", full_page=True)
     context.close()
