@@ -279,7 +279,7 @@ def survey_privacy() -> dict:
 def survey_synthesis(workshop) -> dict | None:
     """The synthesis section of a questionnaire's workshop (the report checks that its
     reader is staff): exact results and their charts; None for other workshops."""
-    survey = db.session.scalar(sa.select(Survey).where(Survey.workshop_id == workshop.id))
+    survey = workshop_survey(workshop)
     if survey is None:
         return None
     made = survey_results.results(workshop.territory, survey, exact=True)
@@ -299,3 +299,9 @@ def surveys_with_results(territory) -> list[Survey]:
     if not access.staff(territory):
         query = query.where(sa.exists().where(SurveyRelease.survey_id == Survey.id))
     return list(db.session.scalars(query.order_by(Survey.opens_on.desc(), Survey.id)))
+
+
+@bp.app_template_global("workshop_survey")
+def workshop_survey(workshop) -> Survey | None:
+    """The questionnaire a workshop of kind questionnaire holds (its page links results)."""
+    return db.session.scalar(sa.select(Survey).where(Survey.workshop_id == workshop.id))

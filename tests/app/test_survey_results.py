@@ -433,3 +433,14 @@ def test_results_page_in_english(app, client, make_survey, make_user):
     assert "Results: Questionnaire" in html
     assert "In the evening and at night, do you feel safe in your neighbourhood?" in html
     assert "40 · 53%" in html
+
+
+def test_questionnaire_workshop_page_links_its_results(app, client, make_survey, make_user):
+    from app.models import Survey
+
+    survey_id = make_survey(MANY)
+    with app.app_context():
+        workshop_id = db.session.get(Survey, survey_id).workshop_id
+    _staff(client, make_user)
+    html = client.get(f"/t/rennes/ateliers/{workshop_id}").get_data(as_text=True)
+    assert f"/t/rennes/questionnaires/{survey_id}/resultats" in html
