@@ -132,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     from app.routes import api as routes_api
     from app.routes import circuits
     from app.routes import public as itineraries
+    from app.survey import results_views as survey_results
     from app.workshops import join, offline, pinning, reports
     from app.workshops import views as workshops
 
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
         routes_api.bp,
         circuits.bp,
         itineraries.bp,
+        survey_results.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
