@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     from app.routes import circuits
     from app.routes import public as itineraries
     from app.survey import public as survey_public
+    from app.survey import results_views as survey_results
     from app.survey import views as survey
     from app.workshops import join, offline, pinning, reports
     from app.workshops import views as workshops
@@ -158,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
         itineraries.bp,
         survey.bp,
         survey_public.bp,
+        survey_results.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

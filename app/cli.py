@@ -24,7 +24,9 @@ from app.models import Territory
 from app.routes import graph as route_graph
 from app.routes.circuits import refresh_circuits
 from app.routes.cli import build_and_report, routes_cli
+from app.survey import release as survey_release
 from app.survey.cli import survey_cli
+from app.survey.demo import RESPONSES, seed_demo_survey
 from app.territories import places
 from app.workshops.demo import seed_demo_workshop
 from app.workshops.retention import parse_period, purge_comments
@@ -240,10 +242,11 @@ def streets_import(file, slug, name_field, skip_unchanged):
 
 
 @demo_cli.command("load")
+@click.option("--no-survey", is_flag=True, help="Without the open demo questionnaire.")
 @click.pass_context
-def demo_load(ctx: click.Context) -> None:
-    """Import the shipped Rennes quartiers and streets and seed a closed demo workshop
-    (each step skipped when already done)."""
+def demo_load(ctx: click.Context, no_survey: bool) -> None:
+    """Import the shipped Rennes quartiers and streets, seed a closed demo workshop and an
+    open demo questionnaire with its responses (each step skipped when already done)."""
     data = PROJECT_ROOT / "data" / "quartiers"
     ctx.invoke(
         quartiers_import,
@@ -273,6 +276,20 @@ def demo_load(ctx: click.Context) -> None:
         click.echo("rennes: demo workshop already there, nothing to do.")
     else:
         click.echo(f"rennes: demo workshop created with {len(workshop.groups)} tables.")
+    if not no_survey:
+        editions = seed_demo_survey(places.get_territory("rennes"))
+        if editions is None:
+            click.echo("rennes: demo questionnaire already there, nothing to do.")
+        else:  # last year's, closed: its final release; this year's: an interim one
+            previous, current = editions
+            survey_release.make_release(previous, final=True)
+            survey_release.make_release(current, final=False)
+            release.make_release(current.workshop)  # the map question's pins
+            db.session.commit()
+            click.echo(
+                f"rennes: demo questionnaire created with {RESPONSES} responses "
+                f"(and last year's edition, closed)."
+            )
 
 
 release_cli = AppGroup("release", help="The public release (noisy counts, DESIGN §6).")
@@ -281,8 +298,9 @@ release_cli = AppGroup("release", help="The public release (noisy counts, DESIGN
 @release_cli.command("make")
 @click.option("--territory", "slug", help="Only this territory.")
 def release_make(slug: str | None) -> None:
-    """Release closed workshops not yet released and the new pins of open questionnaires
-    (run it on a schedule, e.g. nightly from cron or a systemd timer)."""
+    """Release closed workshops not yet released and the new pins of open questionnaires,
+    and questionnaires' answers: on their schedule while open, finally once closed (run it
+    on a schedule, e.g. nightly from cron or a systemd timer)."""
     territory = None
     if slug:
         territory = places.get_territory(slug)
@@ -291,8 +309,12 @@ def release_make(slug: str | None) -> None:
     due = release.release_due(territory)
     for workshop in due:
         release.make_release(workshop)
+    surveys = survey_release.due(territory_id=territory.id if territory else None)
+    for survey, final in surveys:
+        survey_release.make_release(survey, final=final)
     db.session.commit()
-    click.echo(f"released {len(due)} workshops")
+    finals = sum(final for _survey, final in surveys)
+    click.echo(f"released {len(due)} workshops and {len(surveys)} questionnaires ({finals} final)")
     for town in {w.territory_id: w.territory for w in due}.values():
         done, failed = refresh_circuits(town)  # they follow the new release
         db.session.commit()

@@ -45,6 +45,16 @@ class Defaults:
     # quartier × feeling × category, quartier × feeling × time of day; a pin's total is
     # their sum (2.0), shown on the privacy page.
     PUBLIC_RELEASE_EPSILON = {"cells": 1.0, "categories": 0.5, "times": 0.5}
+    # Questionnaires' public release (app/survey/release.py): response-level ε of each
+    # interim release (at most ``interim_max`` of them, ``interval_days`` apart, while the
+    # questionnaire is open) and of the final one at its close. A response's total ε is
+    # interim_epsilon × interim_max + final_epsilon (6.0), shown on the privacy page.
+    SURVEY_RELEASE = {
+        "interim_epsilon": 1.5,
+        "interim_max": 2,
+        "interval_days": 14,
+        "final_epsilon": 3.0,
+    }
     # Pin writes allowed per (count, seconds), per join code and per client; anonymous
     # aggregated exports per client. Counted in PostgreSQL by every worker (app.ratelimit).
     PIN_RATE_PER_CODE = (120, 60)
@@ -79,6 +89,7 @@ class Defaults:
     ROUTE_BANDWIDTH_M = 150.0  # kernel radius of the densities along the streets
     ROUTE_SNAP_M = 250.0  # a place further than this from a walkable street: 422
     ROUTE_RATE_PER_CLIENT = (60, 60)  # anonymous route requests per (count, seconds)
+    ROUTE_COST_SETS = 64  # stored edge-cost sets per territory (least recent dropped)
     JSON_SORT_KEYS = False
 
 

@@ -206,6 +206,58 @@ _BILINGUAL = {
     "properties": {"fr": {"type": "string"}, "en": {"type": "string"}},
 }
 
+_COUNT = {"type": "integer", "nullable": True}  # None: withheld (under the threshold)
+_SHARE = {"type": "number", "nullable": True}
+_ANSWERS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["key", "label", "count", "share"],
+        "properties": {
+            "key": {"type": "string"},
+            "label": {"type": "string"},
+            "count": _COUNT,
+            "share": _SHARE,
+        },
+    },
+}
+_SURVEY_QUESTION = {
+    "type": "object",
+    "required": ["key", "kind", "label", "n", "answers", "by"],
+    "properties": {
+        "key": {"type": "string"},
+        "kind": {"type": "string", "enum": ["single", "multiple", "scale"]},
+        "section": {"type": "string"},
+        "label": {"type": "string"},
+        "n": _COUNT,
+        "answers": _ANSWERS,
+        "by": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key", "label", "rows"],
+                "properties": {
+                    "key": {"type": "string"},
+                    "label": {"type": "string"},
+                    "rows": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["key", "label", "n", "answers"],
+                            "properties": {
+                                "key": {"type": "string"},
+                                "label": {"type": "string"},
+                                "n": _COUNT,
+                                "answers": _ANSWERS,
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
 SCHEMAS: dict[str, dict] = {
     "Error": {
         "type": "object",
@@ -365,6 +417,80 @@ SCHEMAS: dict[str, dict] = {
             "storageCrs": {"type": "string"},
             "extent": {"type": "object"},
             "links": {"type": "array", "items": _LINK},
+        },
+    },
+    "SurveyResults": {
+        "type": "object",
+        "required": ["survey", "exact", "k", "release", "respondents", "questions"],
+        "properties": {
+            "survey": {
+                "type": "object",
+                "required": ["id", "code", "title", "opens_on", "closes_on"],
+                "properties": {
+                    "id": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "title": {"type": "string"},
+                    "opens_on": {"type": "string", "format": "date"},
+                    "closes_on": {"type": "string", "format": "date"},
+                },
+            },
+            "exact": {"type": "boolean"},
+            "k": _COUNT,
+            "release": {
+                "type": "object",
+                "nullable": True,
+                "properties": {
+                    "made_at": {"type": "string"},
+                    "final": {"type": "boolean"},
+                    "epsilon": {"type": "number"},
+                },
+            },
+            "respondents": _COUNT,
+            "questions": {"type": "array", "items": _SURVEY_QUESTION},
+            "pins_by_time": {"type": "object", "nullable": True},
+            "texts": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"question": {"type": "string"}, "text": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "SurveyComparison": {
+        "type": "object",
+        "required": ["a", "b", "exact", "questions"],
+        "properties": {
+            "a": {"type": "object"},
+            "b": {"type": "object"},
+            "exact": {"type": "boolean"},
+            "questions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["key", "label", "n_a", "n_b", "answers"],
+                    "properties": {
+                        "key": {"type": "string"},
+                        "label": {"type": "string"},
+                        "n_a": _COUNT,
+                        "n_b": _COUNT,
+                        "answers": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "key": {"type": "string"},
+                                    "label": {"type": "string"},
+                                    "share_a": _SHARE,
+                                    "share_b": _SHARE,
+                                    "count_a": _COUNT,
+                                    "count_b": _COUNT,
+                                },
+                            },
+                        },
+                    },
+                },
+            },
         },
     },
     "Collections": {

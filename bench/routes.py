@@ -13,7 +13,8 @@ the crow flies), each asked once for the public route, half of them at night.
   (server time, no network): snapping, both routes (two ``pgr_dijkstra``), the figures.
   The edge costs are computed once before timing (they are stored per release).
 * floor: one bare ``pgr_dijkstra`` on the same edges with the length as cost, through
-  psycopg in this process (pgRouting's documented call, undirected).
+  psycopg in this process (pgRouting's documented call for an undirected graph whose
+  edges cost the same both ways: ``id, source, target, cost``, no ``reverse_cost``).
 * networkx: ``shortest_path`` (Dijkstra) on the same edges with the same perception
   costs, the graph built once before timing.
 
@@ -150,8 +151,8 @@ def time_ours(app, chosen) -> tuple[list[float], list[dict]]:
 
 def time_bare(params: dict, chosen) -> list[float]:
     sql = (
-        "SELECT * FROM pgr_dijkstra('SELECT id, source, target, length_m AS cost, "
-        "length_m AS reverse_cost FROM route_edge', %s::bigint, %s::bigint, directed => false)"
+        "SELECT * FROM pgr_dijkstra('SELECT id, source, target, length_m AS cost "
+        "FROM route_edge', %s::bigint, %s::bigint, directed => false)"
     )
     times = []
     with psycopg.connect(**params) as conn:
@@ -174,7 +175,7 @@ def time_networkx(params: dict, chosen, alpha: float, beta: float) -> tuple[floa
         rows = conn.execute(
             "SELECT e.source, e.target, e.length_m, c.unsafe, c.safe FROM route_edge e "
             "JOIN route_edge_cost c ON c.edge_id = e.id JOIN route_cost r ON r.id = c.cost_id "
-            "WHERE r.basis = 'public' AND r.time_of_day = 'all' AND r.workshops = ''"
+            "WHERE r.basis = 'public' AND r.time_of_day = 'all' AND r.workshops LIKE ';%'"
         ).fetchall()
     source, target, length, unsafe, safe = (np.array(v) for v in zip(*rows, strict=True))
     cost = perception_cost(length, unsafe, safe, alpha, beta)

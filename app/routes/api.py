@@ -27,6 +27,7 @@ bp = Blueprint("routes_api", __name__, url_prefix="/api/v1/territories/<slug>/ro
 
 PARAMS = ("from", "to", "via", "time_of_day", "workshop", "full", "alpha", "beta")
 MAX_WAYPOINTS = 8
+MAX_WORKSHOPS = 20
 WEIGHT_RANGES = {"alpha": (0.0, 10.0), "beta": (0.0, 0.9)}
 ROUTE_PARAMS = (
     openapi.query("from", openapi.text(), "Start as lon,lat (WGS84 degrees).", required=True),
@@ -37,7 +38,9 @@ ROUTE_PARAMS = (
         openapi.text(enum=list(TIMES_OF_DAY)),
         "Walk at this time: the pins of that time and 'always' (all pins when absent).",
     ),
-    openapi.query("workshop", openapi.text(), "Workshop ids of the territory, comma-separated."),
+    openapi.query(
+        "workshop", openapi.text(), "Workshop ids of the territory, comma-separated (up to 20)."
+    ),
     openapi.query(
         "full", openapi.text(enum=["0", "1"]), "Exact pins (staff); else the public release."
     ),
@@ -71,7 +74,11 @@ def routes(slug: str):
             values=", ".join(TIMES_OF_DAY),
         )
     workshops = parse_workshops(request.args, territory, errors)
+    if len(set(workshops)) > MAX_WORKSHOPS:
+        errors["workshop"] = _("Au plus %(count)d ateliers.", count=MAX_WORKSHOPS)
     weights = {name: _weight(name, errors) for name in WEIGHT_RANGES}
+    if request.args.get("full", "0") not in ("0", "1", "true", "false"):
+        errors["full"] = _("Valeur 0 ou 1 attendue.")
     if errors:
         raise ValidationError(errors, _("Itinéraire impossible à calculer."))
     full = request.args.get("full", "0") in ("1", "true")

@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from app.extensions import db
 from app.models import Territory
 from app.routes import graph
+from app.routes.circuits import refresh_circuits
 from app.territories import places
 
 routes_cli = AppGroup("routes", help="Walking routes (pgRouting).")
@@ -24,13 +25,19 @@ def routes_build(slug: str) -> None:
 
 
 def build_and_report(territory: Territory) -> str:
-    """Build the graph, commit, and say what was built in one line."""
+    """Build the graph, recompute the circuits on it, commit, and say what was built."""
     summary = graph.build(territory)
+    done, failed = refresh_circuits(territory) if summary.edges else (0, [])
     db.session.commit()
     if not summary.edges:
         return f"{territory.slug}: no walkable street: import streets first (flask streets import)."
-    return (
+    line = (
         f"{territory.slug}: walking graph of {summary.nodes} nodes and {summary.edges} edges "
         f"from {summary.streets} streets; {summary.largest_share:.1%} of the edges in the "
         "largest connected component."
     )
+    if done or failed:
+        line += f" {done} circuit(s) recomputed."
+    if failed:
+        line += f" Kept as they were (no route on the new graph): {', '.join(failed)}."
+    return line

@@ -10,6 +10,12 @@ exact pins. The public release holds no hexagon × time-of-day table (times of d
 released per quartier only), so a public route for a time of day weights each edge's
 unsafe density by its quartier's released share of unsafe pins at that time (or
 "always"); where a quartier's times are all hidden, its edges keep their density.
+
+A stored set is found by its choice key: the workshops and what shaped the densities
+(the kernel bandwidth, and k for the public), so that raising k or changing the bandwidth
+never serves costs computed under the old setting. A territory keeps at most
+``ROUTE_COST_SETS`` sets (the least recently computed go first): every workshop
+combination anyone asks for cannot grow the table without bound.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import shapely
 import sqlalchemy as sa
 from flask import current_app
 
+from app import access
 from app.analysis import cache, release
 from app.analysis.cells import DEFAULT_SIZE
 from app.analysis.density import density_raster
@@ -35,7 +42,7 @@ def current(
 ) -> RouteCost:
     """The costs for these choices, computed now if missing or stale (no commit)."""
     basis = "exact" if full else "public"
-    key = ",".join(str(w) for w in sorted(set(workshops)))
+    key = choice_key(full, workshops)
     times = time_of_day or ALL_TIMES
     version = cache.data_version(territory) if full else release_version(territory)
     row = db.session.scalar(
@@ -50,6 +57,20 @@ def current(
         return row
     edge_ids, unsafe, safe = _edge_perception(territory, full, time_of_day, list(workshops))
     return _store(territory, graph, (basis, times, key, version), edge_ids, unsafe, safe)
+
+
+def choice_key(full: bool, workshops) -> str:
+    """The workshops (sorted ids) and the settings the densities depend on."""
+    key = ",".join(str(w) for w in sorted(set(workshops)))
+    key += f";bw={_bandwidth(full):g}"
+    return key if full else f"{key};k={access.suppression_k()}"
+
+
+def _bandwidth(full: bool) -> float:
+    bandwidth = current_app.config["ROUTE_BANDWIDTH_M"]
+    if not full:  # released hexagons are 150 m: smooth over more than their spacing
+        bandwidth = max(bandwidth, 1.5 * DEFAULT_SIZE)
+    return bandwidth
 
 
 def release_version(territory: Territory) -> int:
@@ -81,18 +102,16 @@ def _edge_perception(territory: Territory, full: bool, time_of_day: str | None, 
 
 
 def _density(territory: Territory, feeling: str, full: bool, time_of_day, workshops):
-    bandwidth = current_app.config["ROUTE_BANDWIDTH_M"]
-    if not full:  # released hexagons are 150 m: smooth over more than their spacing
-        bandwidth = max(bandwidth, 1.5 * DEFAULT_SIZE)
+    times = [] if not (full and time_of_day) else sorted({time_of_day, "always"})
     filters = Filters(
         feeling=[feeling],
         category=[],
-        time_of_day=[time_of_day, "always"] if (full and time_of_day) else [],
+        time_of_day=times,
         workshop=workshops,
         start=None,
         end=None,
         size=DEFAULT_SIZE,
-        bandwidth=bandwidth,
+        bandwidth=_bandwidth(full),
         full=full,
     )
     shown = density_raster(territory, filters)
@@ -113,7 +132,7 @@ def _released_time_share(territory: Territory, edge_ids: np.ndarray, time_of_day
     for quartier in {q for _e, q in quartiers if q is not None}:
         times = release.quartier_summary(territory, quartier)["times"]
         total = sum(times.values())
-        at = times.get(time_of_day, 0) + times.get("always", 0)
+        at = sum(times.get(t, 0) for t in {time_of_day, "always"})
         shares[quartier] = at / total if total else 1.0
     return np.array([shares.get(q, 1.0) for _e, q in quartiers])
 
@@ -151,4 +170,22 @@ def _store(territory, graph, choice, edge_ids, unsafe, safe) -> RouteCost:
             "safe": safe.tolist(),
         },
     )
+    _prune(territory, cost_id)
     return db.session.get(RouteCost, cost_id, populate_existing=True)
+
+
+def _prune(territory: Territory, kept: int) -> None:
+    """Drop the least recently computed sets beyond ``ROUTE_COST_SETS`` (their edge
+    costs go with them); ``kept``, just computed, stays."""
+    db.session.execute(
+        sa.text(
+            "DELETE FROM route_cost WHERE id IN (SELECT id FROM route_cost "
+            "WHERE territory_id = :territory AND id <> :kept "
+            "ORDER BY computed_at DESC, id DESC OFFSET :room)"
+        ),
+        {
+            "territory": territory.id,
+            "kept": kept,
+            "room": max(current_app.config["ROUTE_COST_SETS"] - 1, 0),
+        },
+    )

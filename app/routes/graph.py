@@ -17,6 +17,10 @@ from geo.routing import walking_graph
 # Node and edge ids are the territory's id times this plus their index: unique across
 # territories, stable within a build, known before the insert (edges name their nodes).
 ID_BLOCK = 1_000_000_000
+# The first key of the per-territory advisory lock (the second is the territory id):
+# a build holds it exclusively, every route request shares it, so no request reads a
+# graph half replaced (its edges deleted, the new ones not yet written).
+LOCK_SPACE = 0x526F7574  # "Rout"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class BuildSummary:
 def build(territory: Territory) -> BuildSummary:
     """(Re)build the territory's walking graph from its streets (any earlier graph and
     the perception costs computed on it are replaced)."""
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_SPACE, territory.id)))
     rows = db.session.execute(
         sa.select(
             sa.func.ST_AsBinary(sa.func.ST_Transform(Street.geom, territory.metric_srid)),
@@ -114,5 +119,8 @@ def _record(territory: Territory, graph) -> None:
 
 
 def current(territory: Territory) -> RouteGraph | None:
-    """The territory's last graph build, or None when it has none."""
-    return db.session.get(RouteGraph, territory.id)
+    """The territory's last graph build, or None when it has none; from here to the end
+    of the transaction no build of this territory can start (a shared lock; see
+    :data:`LOCK_SPACE`), and one under way is waited for."""
+    db.session.execute(sa.select(sa.func.pg_advisory_xact_lock_shared(LOCK_SPACE, territory.id)))
+    return db.session.get(RouteGraph, territory.id, populate_existing=True)

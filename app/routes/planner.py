@@ -26,17 +26,22 @@ from geo import routing
 
 # pgRouting reads the edges with this query, from one table by its key (no join); ORDER
 # BY makes ties between equal paths break the same way in every call (and as in a bare
-# pgr_dijkstra over route_edge in id order).
+# pgr_dijkstra over route_edge in id order). Every edge is walkable both ways at the same
+# cost: on an undirected graph pgRouting then reads ``cost`` alone, both ways (no
+# ``reverse_cost`` column to compute and copy).
 EDGES_SQL = (
-    "SELECT edge_id AS id, source, target, {cost} AS cost, {cost} AS reverse_cost "
+    "SELECT edge_id AS id, source, target, {cost} AS cost "
     "FROM route_edge_cost WHERE cost_id = {cost_id} ORDER BY edge_id"
 )
+# The path's edges by their keys: LIMIT 1 keeps each lookup a nested index probe (the
+# planner takes pgr_dijkstra for 1000 rows and would otherwise hash both whole tables).
 PATH_SQL = sa.text(
-    "SELECT p.seq, e.id, e.name, c.length_m, c.unsafe, "
+    "SELECT p.seq, p.edge, e.name, c.length_m, c.unsafe, "
     "ST_AsBinary(CASE WHEN p.node = c.source THEN e.geom ELSE ST_Reverse(e.geom) END) "
     "FROM pgr_dijkstra(:edges, CAST(:start AS bigint), CAST(:end AS bigint), directed => false) p "
-    "JOIN route_edge_cost c ON c.cost_id = :cost_id AND c.edge_id = p.edge "
-    "JOIN route_edge e ON e.id = p.edge "
+    "CROSS JOIN LATERAL (SELECT source, length_m, unsafe FROM route_edge_cost "
+    "WHERE cost_id = :cost_id AND edge_id = p.edge LIMIT 1) c "
+    "CROSS JOIN LATERAL (SELECT name, geom FROM route_edge WHERE id = p.edge LIMIT 1) e "
     "ORDER BY p.seq"
 )
 # Every place at once: inside the territory (its quartiers, 50 m tolerance), and the
@@ -64,7 +69,7 @@ class Leg:
     names: list[str | None]
     lengths: np.ndarray
     unsafe: np.ndarray
-    lines: list
+    lines: np.ndarray  # shapely LineStrings, one per edge, in walking order
 
 
 def plan_route(
@@ -155,7 +160,7 @@ def _walk(cost: RouteCost, nodes: list[int], alpha: float, beta: float) -> Leg:
         names=[r[2] for r in parts],
         lengths=np.array([r[3] for r in parts], dtype=float),
         unsafe=np.array([r[4] for r in parts], dtype=float),
-        lines=[shapely.from_wkb(bytes(r[5])) for r in parts],
+        lines=shapely.from_wkb([r[5] for r in parts]),
     )
 
 
@@ -239,10 +244,13 @@ def _avoided(recommended: Leg, shortest: Leg) -> list[dict]:
 
 
 def _feature(kind: str, leg: Leg, properties: dict) -> dict:
-    coordinates: list[list[float]] = []
-    for line in leg.lines:
-        xy = np.round(shapely.get_coordinates(line), 6).tolist()
-        coordinates.extend(xy[1:] if coordinates and coordinates[-1] == xy[0] else xy)
+    # Every edge's points in walking order, rounded to 0.1 m; a point equal to the one
+    # before it (the end of an edge and the start of the next) is written once.
+    xy, _line = shapely.get_coordinates(leg.lines, return_index=True)
+    xy = np.round(xy, 6)
+    repeated = np.zeros(len(xy), dtype=bool)
+    repeated[1:] = (xy[1:] == xy[:-1]).all(axis=1)
+    coordinates = xy[~repeated].tolist()
     return {
         "type": "Feature",
         "id": kind,

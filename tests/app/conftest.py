@@ -290,7 +290,7 @@ def restore_demo(app) -> None:
         "SELECT substr(table_name, 6) FROM information_schema.tables "
         f"WHERE table_schema = '{STASH}' AND table_name LIKE 'demo\\_%'"))]  # fmt: skip
     if not stashed:
-        result = app.test_cli_runner().invoke(args=["demo", "load"])
+        result = app.test_cli_runner().invoke(args=["demo", "load", "--no-survey"])
         assert "demo workshop created" in result.output, result.output
         for table in db.metadata.sorted_tables:
             # The data versions and the layer cache follow from the rows (triggers).

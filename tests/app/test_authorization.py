@@ -138,27 +138,27 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
         territory_writers(422),
     ),
     ("GET", "/t/<slug>/questionnaires/<int:survey_id>"): (
-        "/t/rennes/questionnaires/{survey_id}",
+        "/t/rennes/questionnaires/{questionnaire_id}",
         territory_readers(200),
     ),
     ("GET", "/t/<slug>/questionnaires/<int:survey_id>/modifier"): (
-        "/t/rennes/questionnaires/{survey_id}/modifier",
+        "/t/rennes/questionnaires/{questionnaire_id}/modifier",
         territory_writers(200),
     ),
     ("POST", "/t/<slug>/questionnaires/<int:survey_id>/modifier"): (
-        "/t/rennes/questionnaires/{survey_id}/modifier",
+        "/t/rennes/questionnaires/{questionnaire_id}/modifier",
         territory_writers(302),  # fields not sent keep their values
     ),
     ("GET", "/t/<slug>/questionnaires/<int:survey_id>/affiche"): (
-        "/t/rennes/questionnaires/{survey_id}/affiche",
+        "/t/rennes/questionnaires/{questionnaire_id}/affiche",
         territory_readers(200),
     ),
     ("GET", "/t/<slug>/questionnaires/<int:survey_id>/textes"): (
-        "/t/rennes/questionnaires/{survey_id}/textes",
+        "/t/rennes/questionnaires/{questionnaire_id}/textes",
         {**territory_readers(200), "planner": 403, "planner_token": 403},
     ),
     ("POST", "/t/<slug>/questionnaires/<int:survey_id>/textes/<int:text_id>"): (
-        "/t/rennes/questionnaires/{survey_id}/textes/{text_id}",
+        "/t/rennes/questionnaires/{questionnaire_id}/textes/{text_id}",
         territory_writers(422),  # no decision
     ),
     ("GET", "/t/<slug>/questionnaires/jeux"): (
@@ -459,6 +459,31 @@ MATRIX: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("GET", "/admin/themes/<int:theme_id>"): ("/admin/themes/1", admin_only(200)),
     # Fields absent from the form keep their values (WTForms with obj=): a valid edit.
     ("POST", "/admin/themes/<int:theme_id>"): ("/admin/themes/1", admin_only(302)),
+    # Questionnaire results: public (the release) or exact for staff; responses: staff.
+    ("GET", "/t/<slug>/questionnaires/<int:survey_id>/resultats"): (
+        "/t/rennes/questionnaires/{survey_id}/resultats",
+        everyone(200),
+    ),
+    ("GET", "/t/<slug>/questionnaires/comparer"): (
+        "/t/rennes/questionnaires/comparer?a={survey_id}&b={survey_b_id}",
+        everyone(200),
+    ),
+    ("GET", "/api/v1/territories/<slug>/surveys/<int:survey_id>/results"): (
+        "/api/v1/territories/rennes/surveys/{survey_id}/results",
+        everyone(200),
+    ),
+    ("GET", "/api/v1/territories/<slug>/surveys/compare"): (
+        "/api/v1/territories/rennes/surveys/compare?a={survey_id}&b={survey_b_id}",
+        everyone(200),
+    ),
+    ("GET", "/api/v1/territories/<slug>/surveys/<int:survey_id>/results.csv"): (
+        "/api/v1/territories/rennes/surveys/{survey_id}/results.csv",
+        everyone(200),
+    ),
+    ("GET", "/api/v1/territories/<slug>/surveys/<int:survey_id>/responses.csv"): (
+        "/api/v1/territories/rennes/surveys/{survey_id}/responses.csv",
+        territory_exports(200),
+    ),
 }
 
 
@@ -546,6 +571,21 @@ def visitors(app, rennes, paris, runner, make_user, make_workshop):
         db.session.add(circuit)
         db.session.commit()
         circuit_id = circuit.id
+    from datetime import date, timedelta
+
+    from app.models import Territory
+    from app.survey.demo import add_response, add_survey
+
+    with app.app_context():
+        rennes_territory = db.session.scalar(db.select(Territory).where(Territory.slug == "rennes"))
+        editions = []
+        for title in ("2025", "2026"):
+            survey = add_survey(
+                rennes_territory, title, date.today() - timedelta(days=3), date.today()
+            )
+            add_response(survey, {"feeling_night": "rather_safe"}, texts={"comment": "Texte"})
+            editions.append(survey.id)
+        db.session.commit()
     survey_ids = survey_rows(app)
     ids = {
         **survey_ids,
@@ -559,6 +599,8 @@ def visitors(app, rennes, paris, runner, make_user, make_workshop):
         "code": code,
         "pin_id": pins[0]["id"],
         "other_pin_id": pins[1]["id"],
+        "survey_id": editions[0],
+        "survey_b_id": editions[1],
     }
     return clients, ids
 
@@ -596,7 +638,7 @@ def survey_rows(app) -> dict:
             free.questions.append(Question(key=key, position=position, kind="text", label_fr=key))
         db.session.commit()
         return {
-            "survey_id": made.id,
+            "questionnaire_id": made.id,
             "survey_code": made.code,
             "set_id": free.id,
             "text_id": text.id,

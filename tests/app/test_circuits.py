@@ -426,6 +426,19 @@ def test_closing_a_workshop_and_the_nightly_release_recompute_the_circuits(
     assert nightly.release_id > closed.release_id
 
 
+def test_rebuilding_the_graph_recomputes_the_circuits_on_it(app, coordinator, rennes, runner):
+    coordinator.post(f"{CIRCUITS}/nouveau", data=form(coordinator))
+    (before,) = circuits(app)
+    result = runner.invoke(args=["routes", "build", "--territory", "rennes"])
+    assert result.exit_code == 0, result.output
+    assert "1 circuit(s) recomputed." in result.output
+    (after,) = circuits(app)
+    assert after.computed_at > before.computed_at
+    with app.app_context():  # the path walks edges of the new graph, which exist
+        edges = db.session.scalar(sa.text("SELECT count(*) FROM route_edge"))
+    assert edges and after.result["features"][0]["geometry"]["coordinates"]
+
+
 def test_the_routes_page_states_the_weights_it_routes_with(app, client, rennes):
     page = page_text(client.get("/t/rennes/itineraires/").get_data(as_text=True))
     assert "compte pour 3 fois sa longueur (α = 2" in page and "30 % plus courte (β = 0,3)" in page

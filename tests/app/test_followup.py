@@ -239,10 +239,13 @@ def test_public_quartier_page_shows_public_actions_and_no_raw_data(
 
     public = create(coordinator, public="1", zone_kind="quartiers", zone_quartiers=["Q.11"])
     url = public.headers["Location"]
-    assert coordinator.post(
-        f"{url}/suivi",
-        data=form(coordinator, url, text="Devis signé", status="engaged", public="1"),
-    ).status_code == 302
+    assert (
+        coordinator.post(
+            f"{url}/suivi",
+            data=form(coordinator, url, text="Devis signé", status="engaged", public="1"),
+        ).status_code
+        == 302
+    )
     internal = form(coordinator, url, text="Réunion avec le bailleur X")
     assert coordinator.post(f"{url}/suivi", data=internal).status_code == 302
     create(coordinator, title="Action interne", zone_kind="quartiers", zone_quartiers=["Q.11"])

@@ -37,6 +37,32 @@ def test_served_document_names_the_token_scheme(client):
     assert body["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
 
 
+def _surveys(app) -> list[int]:
+    """Two editions of a questionnaire with answers, one released: real survey results."""
+    from datetime import date, timedelta
+
+    from app.models import Territory
+    from app.survey import release
+    from app.survey.demo import add_response, add_survey
+
+    with app.app_context():
+        rennes = db.session.scalar(sa.select(Territory).where(Territory.slug == "rennes"))
+        ids = []
+        for title in ("2025", "2026"):
+            survey = add_survey(rennes, title, date.today() - timedelta(days=3), date.today())
+            for n in range(40):
+                add_response(
+                    survey,
+                    {"feeling_night": "very_unsafe" if n % 3 else "rather_safe", "gender": "woman",
+                     "safer": ["lighting", "other"], "quartier": "Q.11"},
+                    texts={"comment": "Texte"},
+                )  # fmt: skip
+            ids.append(survey.id)
+        release.make_release(survey, final=True)
+        db.session.commit()
+        return ids
+
+
 @pytest.fixture
 def fuzz_data(app, client, make_workshop, make_user, make_token):
     """A workshop with pins and a coordinator's token: the fuzzer reaches real data."""
@@ -53,8 +79,10 @@ def fuzz_data(app, client, make_workshop, make_user, make_token):
         db.session.execute(sa.text("UPDATE pin SET comment_status = 'approved'"))
         db.session.commit()
     token = make_token(make_user("coordinator", "rennes"))
+    surveys = _surveys(app)
     return {
         "slug": ["rennes"],
+        "survey_id": surveys,
         "code": [code],
         "pin_id": ids,
         "collection_id": [

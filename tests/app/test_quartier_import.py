@@ -243,7 +243,7 @@ def test_repairs_and_overlaps_are_reported(app, runner, tmp_path):
 def test_streets_import_replaces_and_skips_unchanged(app, runner, rennes):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Street.id))) == 3065
-    result = runner.invoke(args=["demo", "load"])
+    result = runner.invoke(args=["demo", "load", "--no-survey"])
     assert result.output.count("already imported, nothing to do") == 2
     assert "demo workshop created with 4 tables" in result.output
     with app.app_context():
@@ -253,8 +253,8 @@ def test_streets_import_replaces_and_skips_unchanged(app, runner, rennes):
 def test_demo_workshop_is_closed_plausible_and_seeded_once(app, runner, rennes):
     from app.models import Pin, Workshop
 
-    runner.invoke(args=["demo", "load"])
-    again = runner.invoke(args=["demo", "load"])
+    runner.invoke(args=["demo", "load", "--no-survey"])
+    again = runner.invoke(args=["demo", "load", "--no-survey"])
     assert "demo workshop already there" in again.output
     with app.app_context():
         workshop = db.session.scalar(sa.select(Workshop))

@@ -202,7 +202,7 @@ def bad_input_setup(app, client, make_workshop, make_user, make_token):
     survey = survey_rows(app)
     with app.app_context():
         values = {
-            "survey_id": str(survey["survey_id"]),
+            "survey_id": str(survey["questionnaire_id"]),
             "text_id": str(survey["text_id"]),
             "set_id": str(survey["set_id"]),
             "key": "feeling_day",

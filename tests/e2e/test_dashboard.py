@@ -16,7 +16,7 @@ def _count(page) -> int:
 
 
 def test_dashboard_layers_legends_and_filter(app, runner, rennes, live_server, page, make_user):
-    assert "demo workshop created" in runner.invoke(args=["demo", "load"]).output
+    assert "demo workshop created" in runner.invoke(args=["demo", "load", "--no-survey"]).output
     police = make_user("police", "rennes")
     sign_in(page, live_server, police.email)
     page.goto(f"{live_server}/t/rennes/tableau-de-bord/")
@@ -134,7 +134,7 @@ def test_large_territory_draws_hexagons_and_points_from_vector_tiles(
     """Past DASHBOARD_TILES_FROM_PINS (lowered here under the demo's 320 pins) the
     hexagons and points are vector tiles of the OGC API: drawn from tiles in view, with
     the filters, and points.json is never asked."""
-    assert "demo workshop created" in runner.invoke(args=["demo", "load"]).output
+    assert "demo workshop created" in runner.invoke(args=["demo", "load", "--no-survey"]).output
     app.config["DASHBOARD_TILES_FROM_PINS"] = 100
     sign_in(page, live_server, make_user("police", "rennes").email)
     tiles = []

@@ -23,7 +23,7 @@ def _focused_text(page) -> str:
 def test_dashboard_menu_follows_filters_keyboard_and_downloads(
     runner, rennes, live_server, page, make_user, tmp_path
 ):
-    assert "demo workshop created" in runner.invoke(args=["demo", "load"]).output
+    assert "demo workshop created" in runner.invoke(args=["demo", "load", "--no-survey"]).output
     sign_in(page, live_server, make_user("police", "rennes").email)
     page.goto(f"{live_server}/t/rennes/tableau-de-bord/")
     expect(page.locator(READY)).to_have_count(1)

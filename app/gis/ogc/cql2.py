@@ -61,6 +61,7 @@ def _text_parser():
     """pygeofilter's CQL2 text grammar, adapted: strings with ``''`` for a quote (as
     CQL2 and GDAL write them), one-letter property names (the hot spots' ``z``, ``p``,
     ``q``), CQL2's precedence of AND over OR, and no debug dumps in its errors."""
+
     @v_args(inline=True)
     class Transformer(CQLTransformer):
         def SINGLE_QUOTED(self, token):  # noqa: N802 (lark's terminal name)
