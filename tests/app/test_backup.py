@@ -143,6 +143,7 @@ def test_the_nightly_unit_runs_commands_that_exist(runner, app, tmp_path):
     assert [c[:2] for c in commands] == [
         ["backup", "create"],
         ["retention", "purge"],
+        ["survey", "sync"],
         ["release", "make"],
     ]
     for args in commands:
